@@ -1,0 +1,66 @@
+//! In-process monitoring for Rust services.
+//!
+//! Put `#[monitor::profile]` on functions, call [`init`] in `main`, and read
+//! per-function statistics at `/metrics` (Prometheus) and `/api/v1/functions`
+//! on `127.0.0.1:9184`.
+//!
+//! ```no_run
+//! #[monitor::profile]
+//! fn parse(input: &str) -> Result<u32, std::num::ParseIntError> {
+//!     input.trim().parse()
+//! }
+//!
+//! fn main() -> Result<(), monitor::Error> {
+//!     let monitor = monitor::init()?;
+//!     println!("dashboard: http://{}/", monitor.dashboard_addr().unwrap());
+//!     let _ = parse("42");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # The hot path and the monitor thread
+//!
+//! A profiled call reads the clock twice and adds to counters that belong to
+//! the calling thread: no lock, allocation, hash lookup or system call after a
+//! thread's first call of a function. A background thread (`monitor`) merges
+//! the per-thread figures once a tick into an immutable [`Snapshot`], which the
+//! HTTP endpoints serve. Before [`init`], after the guard is dropped, or with
+//! `MONITOR_DISABLE=1`, a profiled call costs one relaxed atomic load.
+//!
+//! # Configuration
+//!
+//! Defaults, then `monitor.toml` (or the file named by `MONITOR_CONFIG`), then
+//! `MONITOR_*` environment variables (`MONITOR_ADDR`, `MONITOR_TOKEN`,
+//! `MONITOR_DATA_DIR`, `MONITOR_TICK`, `MONITOR_DISABLE`); values set on the
+//! [`builder`] win over all of them, except `MONITOR_DISABLE`.
+
+mod builder;
+pub mod config;
+mod dashboard;
+mod error;
+pub mod profile;
+mod publish;
+mod registry;
+mod runtime;
+pub mod snapshot;
+
+pub use builder::{builder, Builder};
+pub use config::{Config, ConfigError};
+pub use error::Error;
+pub use monitor_macros::profile;
+pub use publish::SnapshotCell;
+pub use runtime::Monitor;
+pub use snapshot::Snapshot;
+
+/// Starts the monitor with defaults, `./monitor.toml` if present, and the
+/// `MONITOR_*` environment. Keep the returned guard alive for as long as the
+/// monitor should run.
+pub fn init() -> Result<Monitor, Error> {
+    builder().start()
+}
+
+/// Items the attribute macros expand to. Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::profile::{call_once, Call, Callsite, Instrumented, OtherOutcome, ResultOutcome};
+}

@@ -1,0 +1,14 @@
+//! Per-function profiling: callsites, per-thread shards, the histogram, and
+//! the merge that turns them into [`FunctionStats`](crate::snapshot::FunctionStats).
+
+mod call;
+mod callsite;
+mod collect;
+mod histogram;
+mod shard;
+
+pub use call::{call_once, Call, Instrumented, OtherOutcome, ResultOutcome};
+pub(crate) use call::set_enabled;
+pub use callsite::{Callsite, MAX_CALLSITES};
+pub use collect::FunctionCollector;
+pub use histogram::Histogram;

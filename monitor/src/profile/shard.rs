@@ -1,0 +1,178 @@
+//! Per-thread shards: where the hot path writes.
+//!
+//! Each thread owns one [`Shard`] per callsite it has called. Only the owning
+//! thread writes a shard, with plain loads and stores on relaxed atomics (no
+//! read-modify-write, no shared cache line); the monitor thread reads them once a
+//! tick. A thread finds its shard by callsite index in a two-level table of
+//! lazily filled pages, so the lookup is two indexed loads, never a hash.
+
+use std::cell::{Cell, OnceCell};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Release};
+use std::sync::Arc;
+
+use super::callsite::{attach_shard, Callsite};
+use super::histogram::ShardHistogram;
+
+/// Adds `n` to a counter that only the calling thread writes.
+#[inline]
+fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+}
+
+/// One thread's figures for one callsite.
+pub(crate) struct Shard {
+    pub(crate) started: AtomicU64,
+    pub(crate) calls: AtomicU64,
+    pub(crate) errors: AtomicU64,
+    pub(crate) panics: AtomicU64,
+    pub(crate) cancelled: AtomicU64,
+    pub(crate) over_budget: AtomicU64,
+    pub(crate) wall_ns: AtomicU64,
+    pub(crate) self_ns: AtomicU64,
+    pub(crate) busy_ns: AtomicU64,
+    pub(crate) min_ns: AtomicU64,
+    pub(crate) max_ns: AtomicU64,
+    pub(crate) histogram: ShardHistogram,
+    /// Set when the owning thread has exited: the shard will not change again.
+    pub(crate) retired: AtomicBool,
+}
+
+/// How a call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Ok,
+    Error,
+    Panic,
+    Cancelled,
+}
+
+impl Shard {
+    fn new() -> Self {
+        Self {
+            started: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            panics: AtomicU64::new(0),
+            cancelled: AtomicU64::new(0),
+            over_budget: AtomicU64::new(0),
+            wall_ns: AtomicU64::new(0),
+            self_ns: AtomicU64::new(0),
+            busy_ns: AtomicU64::new(0),
+            min_ns: AtomicU64::new(u64::MAX),
+            max_ns: AtomicU64::new(0),
+            histogram: ShardHistogram::new(),
+            retired: AtomicBool::new(false),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn start(&self) {
+        bump(&self.started, 1);
+    }
+
+    #[inline]
+    pub(crate) fn add_self(&self, ns: u64) {
+        bump(&self.self_ns, ns);
+    }
+
+    #[inline]
+    pub(crate) fn add_busy(&self, ns: u64) {
+        bump(&self.busy_ns, ns);
+    }
+
+    /// Records a finished call that took `wall_ns` from start to end.
+    #[inline]
+    pub(crate) fn finish(&self, wall_ns: u64, budget_ns: u64, outcome: Outcome) {
+        if outcome == Outcome::Cancelled {
+            // A dropped future did not finish: it has no duration to record.
+            bump(&self.cancelled, 1);
+            return;
+        }
+        bump(&self.calls, 1);
+        bump(&self.wall_ns, wall_ns);
+        self.histogram.record(wall_ns);
+        if wall_ns < self.min_ns.load(Relaxed) {
+            self.min_ns.store(wall_ns, Relaxed);
+        }
+        if wall_ns > self.max_ns.load(Relaxed) {
+            self.max_ns.store(wall_ns, Relaxed);
+        }
+        if budget_ns != 0 && wall_ns > budget_ns {
+            bump(&self.over_budget, 1);
+        }
+        match outcome {
+            Outcome::Ok | Outcome::Cancelled => {}
+            Outcome::Error => bump(&self.errors, 1),
+            Outcome::Panic => {
+                bump(&self.errors, 1);
+                bump(&self.panics, 1);
+            }
+        }
+    }
+}
+
+const PAGE: usize = 256;
+type Page = [OnceCell<Arc<Shard>>; PAGE];
+
+/// Everything a thread keeps for profiling.
+pub(crate) struct ThreadState {
+    pages: [OnceCell<Box<Page>>; PAGE],
+    /// Time spent in profiled calls nested in the one running now: the running
+    /// call subtracts it from its own time to get self time.
+    pub(crate) child_ns: Cell<u64>,
+}
+
+impl ThreadState {
+    fn new() -> Self {
+        Self {
+            pages: [const { OnceCell::new() }; PAGE],
+            child_ns: Cell::new(0),
+        }
+    }
+
+    /// This thread's shard for `callsite`, created on the thread's first call.
+    #[inline]
+    pub(crate) fn shard(&self, callsite: &'static Callsite) -> Option<&Shard> {
+        let index = callsite.index()?;
+        let page = self.pages.get(index / PAGE)?;
+        let slot = match page.get() {
+            Some(page) => &page[index % PAGE],
+            None => &page.get_or_init(|| Box::new([const { OnceCell::new() }; PAGE]))[index % PAGE],
+        };
+        Some(match slot.get() {
+            Some(shard) => shard,
+            None => Self::first_call(slot, index),
+        })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn first_call(slot: &OnceCell<Arc<Shard>>, index: usize) -> &Shard {
+        slot.get_or_init(|| {
+            let shard = Arc::new(Shard::new());
+            attach_shard(index, Arc::clone(&shard));
+            shard
+        })
+    }
+}
+
+impl Drop for ThreadState {
+    fn drop(&mut self) {
+        for page in self.pages.iter().filter_map(OnceCell::get) {
+            for shard in page.iter().filter_map(OnceCell::get) {
+                shard.retired.store(true, Release);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static STATE: ThreadState = ThreadState::new();
+}
+
+/// Runs `f` with this thread's state; does nothing while the thread is being
+/// torn down (a profiled call from another thread-local's destructor).
+#[inline]
+pub(crate) fn with_thread<R>(f: impl FnOnce(&ThreadState) -> R) -> Option<R> {
+    STATE.try_with(f).ok()
+}

@@ -1,0 +1,241 @@
+//! The [`Monitor`] guard: starts the background thread, runs the tick
+//! pipeline on it, and stops it when dropped.
+
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{mpsc as async_mpsc, watch};
+
+use crate::config::Config;
+use crate::dashboard;
+use crate::profile::{self, FunctionCollector};
+use crate::publish::SnapshotCell;
+use crate::registry::{self, Registry};
+use crate::snapshot::{MonitorStats, Snapshot};
+use crate::Error;
+
+/// Only one monitor runs per process: profiling state is process-wide.
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+enum Command {
+    /// Build a snapshot now and send it back.
+    Collect(mpsc::SyncSender<Arc<Snapshot>>),
+}
+
+/// The running monitor. Dropping it takes a last snapshot, stops the
+/// background thread and turns recording off.
+#[must_use = "the monitor stops when this guard is dropped"]
+pub struct Monitor {
+    config: Config,
+    snapshots: SnapshotCell,
+    running: Option<Running>,
+}
+
+struct Running {
+    commands: async_mpsc::UnboundedSender<Command>,
+    thread: Option<JoinHandle<()>>,
+    dashboard_addr: Option<SocketAddr>,
+}
+
+impl Monitor {
+    pub(crate) fn start(config: Config) -> Result<Self, Error> {
+        let snapshots = SnapshotCell::new();
+        if config.disabled {
+            return Ok(Self {
+                config,
+                snapshots,
+                running: None,
+            });
+        }
+        if RUNNING.swap(true, SeqCst) {
+            return Err(Error::AlreadyRunning);
+        }
+        match Self::spawn(&config, &snapshots) {
+            Ok(running) => Ok(Self {
+                config,
+                snapshots,
+                running: Some(running),
+            }),
+            Err(e) => {
+                RUNNING.store(false, SeqCst);
+                Err(e)
+            }
+        }
+    }
+
+    fn spawn(config: &Config, snapshots: &SnapshotCell) -> Result<Running, Error> {
+        let registry = if config.metrics.install_recorder {
+            Some(registry::install(config.metrics.max_series_per_metric)?)
+        } else {
+            None
+        };
+        // Bind here, not on the thread, so a busy port is an error from init().
+        let listener = if config.dashboard.enabled {
+            let addr = config.dashboard.addr;
+            let listener = std::net::TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
+            listener.set_nonblocking(true).map_err(|source| Error::Bind { addr, source })?;
+            Some(listener)
+        } else {
+            None
+        };
+        let dashboard_addr = listener.as_ref().and_then(|l| l.local_addr().ok());
+        let (commands, receiver) = async_mpsc::unbounded_channel();
+        let pipeline = Pipeline {
+            config: config.clone(),
+            snapshots: snapshots.clone(),
+            registry,
+            functions: FunctionCollector::new(),
+            started: Instant::now(),
+            tick: 0,
+        };
+        profile::set_enabled(true);
+        let thread = std::thread::Builder::new()
+            .name("monitor".into())
+            .spawn(move || pipeline.run(listener, receiver))
+            .map_err(|e| {
+                profile::set_enabled(false);
+                Error::Thread(e)
+            })?;
+        Ok(Running {
+            commands,
+            thread: Some(thread),
+            dashboard_addr,
+        })
+    }
+
+    /// The address the dashboard listens on (with the real port when 0 was
+    /// asked for); `None` when disabled.
+    pub fn dashboard_addr(&self) -> Option<SocketAddr> {
+        self.running.as_ref().and_then(|r| r.dashboard_addr)
+    }
+
+    /// Whether the monitor is running (false when `MONITOR_DISABLE` is set).
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The latest published snapshot (at most one tick old).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshots.load()
+    }
+
+    /// A handle to the published snapshots, for readers that outlive a borrow.
+    pub fn snapshots(&self) -> SnapshotCell {
+        self.snapshots.clone()
+    }
+
+    /// Builds a snapshot now, on the monitor thread, and returns it. Waits
+    /// for the thread; returns the latest snapshot if it is not running.
+    pub fn collect_now(&self) -> Arc<Snapshot> {
+        let Some(running) = &self.running else { return self.snapshot() };
+        let (reply, answer) = mpsc::sync_channel(1);
+        if running.commands.send(Command::Collect(reply)).is_err() {
+            return self.snapshot();
+        }
+        answer.recv().unwrap_or_else(|_| self.snapshot())
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let Some(mut running) = self.running.take() else { return };
+        let (reply, answer) = mpsc::sync_channel(1);
+        // Flush: one last snapshot, then closing the channel stops the thread.
+        if running.commands.send(Command::Collect(reply)).is_ok() {
+            let _ = answer.recv();
+        }
+        drop(running.commands);
+        if let Some(thread) = running.thread.take() {
+            let _ = thread.join();
+        }
+        profile::set_enabled(false);
+        RUNNING.store(false, SeqCst);
+    }
+}
+
+/// Everything the monitor thread owns.
+struct Pipeline {
+    config: Config,
+    snapshots: SnapshotCell,
+    registry: Option<Arc<Registry>>,
+    functions: FunctionCollector,
+    started: Instant,
+    tick: u64,
+}
+
+impl Pipeline {
+    fn run(mut self, listener: Option<std::net::TcpListener>, mut commands: async_mpsc::UnboundedReceiver<Command>) {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(_) => return,
+        };
+        runtime.block_on(async move {
+            let (stop, stopped) = watch::channel(false);
+            let server = listener.and_then(|listener| {
+                let listener = tokio::net::TcpListener::from_std(listener).ok()?;
+                let server = dashboard::Server::new(self.config.dashboard.clone(), self.snapshots.clone());
+                Some(tokio::spawn(server.run(listener, stopped)))
+            });
+            let mut ticks = tokio::time::interval(self.config.tick);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => { self.tick(); }
+                    command = commands.recv() => match command {
+                        Some(Command::Collect(reply)) => { let _ = reply.send(self.tick()); }
+                        None => break,
+                    },
+                }
+            }
+            let _ = stop.send(true);
+            if let Some(server) = server {
+                let _ = server.await;
+            }
+        });
+    }
+
+    /// Builds and publishes one snapshot. A bug in a collector must not take
+    /// the thread down: a panicking tick keeps the previous snapshot.
+    fn tick(&mut self) -> Arc<Snapshot> {
+        match catch_unwind(AssertUnwindSafe(|| self.build())) {
+            Ok(snapshot) => {
+                let snapshot = Arc::new(snapshot);
+                self.snapshots.publish(Arc::clone(&snapshot));
+                snapshot
+            }
+            Err(_) => self.snapshots.load(),
+        }
+    }
+
+    fn build(&mut self) -> Snapshot {
+        let begin = Instant::now();
+        self.tick += 1;
+        let functions = self.functions.collect();
+        let metrics = self.registry.as_ref().map(|r| r.snapshot()).unwrap_or_default();
+        Snapshot {
+            tick: self.tick,
+            taken_at_unix_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
+            uptime_secs: self.started.elapsed().as_secs_f64(),
+            monitor: MonitorStats {
+                collect_us: begin.elapsed().as_micros() as u64,
+                callsites: functions.len(),
+                live_shards: self.functions.live_shards(),
+                unregistered_callsites: self.functions.unregistered(),
+            },
+            functions,
+            metrics,
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The immutable [`Snapshot`] built once a tick: every consumer (`/metrics`,
+//! the JSON API, later alerts and the analyser) reads this and nothing else.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::profile::Histogram;
+
+/// Everything the monitor knew at one tick.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Snapshot {
+    /// Tick number, counting from 1; 0 is the empty snapshot before the first tick.
+    pub tick: u64,
+    /// Wall-clock time of the tick, milliseconds since the Unix epoch.
+    pub taken_at_unix_ms: u64,
+    /// Seconds since the monitor started.
+    pub uptime_secs: f64,
+    /// One entry per profiled function that has been called.
+    pub functions: Vec<FunctionStats>,
+    /// Metrics recorded through the `metrics` facade.
+    pub metrics: Vec<MetricFamily>,
+    /// The monitor's own figures.
+    pub monitor: MonitorStats,
+}
+
+/// Cumulative figures of one `#[profile]`d or `#[traced]` function.
+#[derive(Clone, Debug, Serialize)]
+pub struct FunctionStats {
+    /// Function name (by default `module::path::fn_name`).
+    pub name: &'static str,
+    /// Module path of the function.
+    pub module: &'static str,
+    /// Whether it is an `async fn` (then `busy_ns` is meaningful).
+    pub is_async: bool,
+    /// Calls that finished (returned, or unwound).
+    pub calls: u64,
+    /// Calls that returned `Err` or panicked.
+    pub errors: u64,
+    /// Calls that panicked (also counted in `errors`).
+    pub panics: u64,
+    /// Futures dropped before they finished (not in `calls`).
+    pub cancelled: u64,
+    /// Calls running now.
+    pub in_flight: u64,
+    /// Calls slower than the budget.
+    pub over_budget: u64,
+    /// The budget, when one was set.
+    pub budget_ns: Option<u64>,
+    /// Sum of wall times.
+    pub total_ns: u64,
+    /// Sum of self times: wall (or busy) time minus nested profiled calls.
+    pub self_ns: u64,
+    /// For `async fn`: time spent inside `poll`, excluding time suspended.
+    pub busy_ns: u64,
+    /// Fastest call, exact (0 when no call finished).
+    pub min_ns: u64,
+    /// Slowest call, exact.
+    pub max_ns: u64,
+    /// Mean wall time.
+    pub mean_ns: u64,
+    /// Median wall time (within 1%).
+    pub p50_ns: u64,
+    /// 90th percentile wall time (within 1%).
+    pub p90_ns: u64,
+    /// 95th percentile wall time (within 1%).
+    pub p95_ns: u64,
+    /// 99th percentile wall time (within 1%).
+    pub p99_ns: u64,
+    /// The full wall-time distribution, for exposition formats.
+    #[serde(skip)]
+    pub histogram: Arc<Histogram>,
+}
+
+/// One metric name from the `metrics` facade with all its label sets.
+#[derive(Clone, Debug, Serialize)]
+pub struct MetricFamily {
+    /// Metric name as recorded.
+    pub name: String,
+    /// Counter, gauge or histogram.
+    pub kind: MetricKind,
+    /// Description given with `describe_*!`, if any.
+    pub help: Option<String>,
+    /// Unit given with `describe_*!`, if any (e.g. `seconds`, `bytes`).
+    pub unit: Option<String>,
+    /// Label sets beyond the cardinality cap, folded into the overflow series.
+    pub overflowed: u64,
+    /// One entry per label set.
+    pub series: Vec<MetricSeries>,
+}
+
+/// The kind of a facade metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricKind {
+    /// Monotonic count.
+    Counter,
+    /// Value that goes up and down.
+    Gauge,
+    /// Distribution of observed values.
+    Histogram,
+}
+
+/// One label set of a facade metric and its value.
+#[derive(Clone, Debug, Serialize)]
+pub struct MetricSeries {
+    /// Label pairs, in the order they were recorded.
+    pub labels: Vec<(String, String)>,
+    /// The current value.
+    pub value: MetricValue,
+}
+
+/// The value of one series.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricValue {
+    /// Counter total.
+    Counter(u64),
+    /// Gauge value.
+    Gauge(f64),
+    /// Histogram summary.
+    Histogram(HistogramSummary),
+}
+
+/// A facade histogram's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct HistogramSummary {
+    /// Observations.
+    pub count: u64,
+    /// Sum of observations.
+    pub sum: f64,
+    /// Smallest observation.
+    pub min: f64,
+    /// Largest observation.
+    pub max: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Cumulative counts `(upper bound, observations <= bound)` for the
+    /// Prometheus exposition, ascending, without `+Inf`.
+    pub buckets: Vec<(f64, u64)>,
+}
+
+/// The monitor's own figures for the tick.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MonitorStats {
+    /// How long building this snapshot took.
+    pub collect_us: u64,
+    /// Profiled functions known.
+    pub callsites: usize,
+    /// Per-thread shards alive (one per thread and function it called).
+    pub live_shards: usize,
+    /// Callsites that could not be registered (over the limit).
+    pub unregistered_callsites: u64,
+}
