@@ -5,7 +5,10 @@ pub fn http_get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<(u16,
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let status = response
@@ -13,6 +16,42 @@ pub fn http_get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<(u16,
         .nth(1)
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Ok((status, body))
+}
+
+/// One monitor for a whole test binary (only one may run per process), with
+/// the dashboard off and the global `metrics` recorder left alone.
+pub fn shared_monitor() -> &'static monitor::Monitor {
+    static MONITOR: std::sync::OnceLock<monitor::Monitor> = std::sync::OnceLock::new();
+    MONITOR.get_or_init(|| {
+        monitor::builder()
+            .dashboard(false)
+            .install_recorder(false)
+            .start()
+            .expect("monitor starts")
+    })
+}
+
+/// The latest figures of the profiled function called `name`, collected now.
+pub fn function_stats(name: &str) -> Option<monitor::snapshot::FunctionStats> {
+    shared_monitor()
+        .collect_now()
+        .functions
+        .iter()
+        .find(|f| f.name == name)
+        .cloned()
+}
+
+/// Resident set size of this process in bytes (Linux).
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
 }

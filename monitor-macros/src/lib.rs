@@ -1,9 +1,127 @@
-//! Attribute macros for `monitor`. (Filled in by the macros work.)
+//! Attribute macros for [`monitor`](https://docs.rs/monitor). Use them through
+//! the `monitor` crate (`#[monitor::profile]`), which re-exports them and
+//! provides the runtime they expand to.
+
+mod args;
+mod expand;
 
 use proc_macro::TokenStream;
 
-/// Profiles a function.
+/// Profiles every call of a function: count, errors, panics, latency
+/// histogram, self time, and calls over an optional budget.
+///
+/// Works on free functions, methods (`self`, `&self`, `&mut self`), `async fn`,
+/// generic functions and `unsafe fn`, whatever they return (`impl Trait` and
+/// references borrowed from arguments included). The function keeps its
+/// signature, attributes and visibility.
+///
+/// ```
+/// #[monitor::profile]
+/// fn parse(input: &str) -> Result<u32, std::num::ParseIntError> {
+///     input.trim().parse()
+/// }
+///
+/// struct Cart(Vec<u32>);
+///
+/// impl Cart {
+///     #[monitor::profile(name = "checkout", budget = "50ms")]
+///     async fn checkout(&mut self) -> u32 {
+///         self.0.drain(..).sum()
+///     }
+/// }
+/// # assert_eq!(parse(" 42 "), Ok(42));
+/// ```
+///
+/// # Arguments
+///
+/// | Argument | Default | Meaning |
+/// |---|---|---|
+/// | `name = "checkout"` | `concat!(module_path!(), "::", fn_name)` | the name the function is reported under |
+/// | `budget = "50ms"` | none | calls slower than this count as over budget; units `ns`, `us`, `ms`, `s`, `m` (minutes), fractions allowed (`"1.5s"`) |
+/// | `crate = path` | `::monitor` | where the `monitor` crate is, for crates that re-export it (`crate = my_sdk::monitor`) |
+///
+/// An unknown or repeated argument, a malformed budget, or putting the
+/// attribute on something other than a function with a body (or on a
+/// `const fn`) is a compile error on the offending token.
+///
+/// # Errors and panics
+///
+/// A function returning `Result` counts each `Err` as an error (`?` and
+/// `return` included). A panic that unwinds through the function is recorded
+/// as a panic and keeps unwinding unchanged. An `async fn` dropped before it
+/// completes counts as cancelled.
+///
+/// # What it expands to
+///
+/// A synchronous function keeps its signature; its body moves into a closure,
+/// so that `return` and `?` end the body rather than skip the bookkeeping:
+///
+/// ```ignore
+/// fn parse(input: &str) -> Result<u32, ParseIntError> {
+///     static __MONITOR_CALLSITE: ::monitor::__private::Callsite =
+///         ::monitor::__private::Callsite::new(
+///             concat!(module_path!(), "::", "parse"), // or `name`
+///             module_path!(),
+///             0,     // `budget` in nanoseconds, 0 = none
+///             false, // is_async
+///         );
+///     use ::monitor::__private::{OtherOutcome as _, ResultOutcome as _};
+///     let __monitor_call = ::monitor::__private::Call::enter(&__MONITOR_CALLSITE);
+///     let __monitor_ret = ::monitor::__private::call_once(move || {
+///         // An unreachable `return` of the declared type, for inference of `?`
+///         // (left out when the type contains `impl Trait`).
+///         if false {
+///             let __monitor_type_hint: Result<u32, ParseIntError> = loop {};
+///             return __monitor_type_hint;
+///         }
+///         input.trim().parse()
+///     });
+///     // `true` only for `Result::Err`, by method resolution.
+///     let __monitor_is_err = (&__monitor_ret).__monitor_is_err();
+///     __monitor_call.exit(__monitor_is_err);
+///     __monitor_ret
+/// }
+/// ```
+///
+/// If the body panics, `__monitor_call` is dropped without `exit` and records
+/// the panic. A function without a return type calls `exit(false)`.
+///
+/// An `async fn` stays an `async fn`; its body becomes a future wrapped in
+/// `Instrumented`, which times each poll, so no guard lives across `.await`:
+///
+/// ```ignore
+/// async fn checkout(&mut self) -> u32 {
+///     static __MONITOR_CALLSITE: ::monitor::__private::Callsite =
+///         ::monitor::__private::Callsite::new("checkout", module_path!(), 50_000_000, true);
+///     use ::monitor::__private::{OtherOutcome as _, ResultOutcome as _};
+///     ::monitor::__private::Instrumented::new(&__MONITOR_CALLSITE, async move {
+///         let __monitor_ret = async move {
+///             if false {
+///                 let __monitor_type_hint: u32 = loop {};
+///                 return __monitor_type_hint;
+///             }
+///             self.0.drain(..).sum()
+///         }
+///         .await;
+///         let __monitor_is_err = (&__monitor_ret).__monitor_is_err();
+///         (__monitor_ret, __monitor_is_err)
+///     })
+///     .await
+/// }
+/// ```
+///
+/// With `crate = path`, `path` replaces `::monitor` throughout.
 #[proc_macro_attribute]
-pub fn profile(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    match expand::profile(args.into(), item.clone()) {
+        Ok(expanded) => expanded.into(),
+        Err(err) => {
+            // The unchanged item next to the error, so that the error is the
+            // only one the user sees.
+            let mut out = err.to_compile_error();
+            out.extend(item);
+            out.into()
+        }
+    }
 }

@@ -18,6 +18,8 @@ pub struct Builder {
     dashboard: Option<bool>,
     install_recorder: Option<bool>,
     max_series_per_metric: Option<usize>,
+    max_connections: Option<usize>,
+    header_timeout: Option<Duration>,
 }
 
 /// A builder for a monitor with settings made in code.
@@ -68,6 +70,20 @@ impl Builder {
         self
     }
 
+    /// Concurrent HTTP connections (at least 1); more are refused at once.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = Some(max);
+        self
+    }
+
+    /// How long an HTTP client may take to send a request's headers (and,
+    /// separately, its body, or to read a response) before the connection
+    /// is dropped.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = Some(timeout);
+        self
+    }
+
     /// The configuration these settings give, over file and environment.
     pub fn config(&self) -> Result<Config, ConfigError> {
         let env = |name: &str| std::env::var(name).ok();
@@ -79,7 +95,12 @@ impl Builder {
         };
         if let Some(addr) = &self.dashboard_addr {
             config.dashboard.addr = addr.parse::<SocketAddr>().map_err(|_| {
-                invalid("dashboard.addr", format!("{addr:?} is not a socket address; expected host:port such as 127.0.0.1:0"))
+                invalid(
+                    "dashboard.addr",
+                    format!(
+                        "{addr:?} is not a socket address; expected host:port such as 127.0.0.1:0"
+                    ),
+                )
             })?;
         }
         if let Some(token) = &self.token {
@@ -87,7 +108,10 @@ impl Builder {
         }
         if let Some(tick) = self.tick {
             if tick < Duration::from_millis(10) {
-                return Err(invalid("tick", format!("{tick:?} is too short; the tick must be at least 10ms")));
+                return Err(invalid(
+                    "tick",
+                    format!("{tick:?} is too short; the tick must be at least 10ms"),
+                ));
             }
             config.tick = tick;
         }
@@ -99,6 +123,12 @@ impl Builder {
         }
         if let Some(max) = self.max_series_per_metric {
             config.metrics.max_series_per_metric = max;
+        }
+        if let Some(max) = self.max_connections {
+            config.dashboard.max_connections = max;
+        }
+        if let Some(timeout) = self.header_timeout {
+            config.dashboard.header_timeout = timeout;
         }
         config.validate(&Origin::Builder)?;
         Ok(config)

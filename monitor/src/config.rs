@@ -172,12 +172,17 @@ impl Config {
 
     /// Like [`Config::load`], with an explicit file (which must exist) and a
     /// custom environment lookup.
-    pub fn load_from(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let mut config = Config::default();
         let env_file = env("MONITOR_CONFIG").map(PathBuf::from);
         match file.map(Path::to_path_buf).or(env_file) {
             Some(path) => config.apply_file(&path)?,
-            None if Path::new(DEFAULT_FILE).exists() => config.apply_file(Path::new(DEFAULT_FILE))?,
+            None if Path::new(DEFAULT_FILE).exists() => {
+                config.apply_file(Path::new(DEFAULT_FILE))?
+            }
             None => {}
         }
         config.apply_env(env)?;
@@ -187,8 +192,9 @@ impl Config {
     /// Reads one TOML file over the current values.
     pub fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
         let origin = Origin::File(path.to_path_buf());
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new(origin.clone(), "-", format!("cannot read the file: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(origin.clone(), "-", format!("cannot read the file: {e}"))
+        })?;
         self.apply_toml(&text, origin)
     }
 
@@ -244,7 +250,8 @@ impl Config {
     /// `MONITOR_TICK` and `MONITOR_DISABLE`.
     pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = env("MONITOR_ADDR") {
-            self.dashboard.addr = parse_addr(&v).map_err(|r| ConfigError::new(Origin::Env("MONITOR_ADDR"), "dashboard.addr", r))?;
+            self.dashboard.addr = parse_addr(&v)
+                .map_err(|r| ConfigError::new(Origin::Env("MONITOR_ADDR"), "dashboard.addr", r))?;
         }
         if let Some(v) = env("MONITOR_TOKEN").filter(|v| !v.is_empty()) {
             self.dashboard.token = Some(v);
@@ -253,10 +260,12 @@ impl Config {
             self.data_dir = PathBuf::from(v);
         }
         if let Some(v) = env("MONITOR_TICK") {
-            self.tick = parse_tick(&v).map_err(|r| ConfigError::new(Origin::Env("MONITOR_TICK"), "tick", r))?;
+            self.tick = parse_tick(&v)
+                .map_err(|r| ConfigError::new(Origin::Env("MONITOR_TICK"), "tick", r))?;
         }
         if let Some(v) = env("MONITOR_DISABLE") {
-            self.disabled = parse_flag(&v).map_err(|r| ConfigError::new(Origin::Env("MONITOR_DISABLE"), "disabled", r))?;
+            self.disabled = parse_flag(&v)
+                .map_err(|r| ConfigError::new(Origin::Env("MONITOR_DISABLE"), "disabled", r))?;
         }
         self.validate(&Origin::Env("MONITOR_*"))
     }
@@ -286,14 +295,19 @@ impl Config {
 
 /// Finds the dotted key of the line a TOML error points at, if any.
 fn toml_error_key(text: &str, error: &toml::de::Error) -> String {
-    let Some(span) = error.span() else { return "-".into() };
+    let Some(span) = error.span() else {
+        return "-".into();
+    };
     let mut table = String::new();
     let mut key = None;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
-            table = trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            table = trimmed
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
         }
         if offset + line.len() > span.start {
             key = trimmed.split_once('=').map(|(k, _)| k.trim().to_string());
@@ -326,7 +340,9 @@ fn parse_flag(text: &str) -> Result<bool, String> {
 fn parse_tick(text: &str) -> Result<Duration, String> {
     let tick = parse_duration(text)?;
     if tick < Duration::from_millis(10) {
-        return Err(format!("{text:?} is too short; the tick must be at least 10ms"));
+        return Err(format!(
+            "{text:?} is too short; the tick must be at least 10ms"
+        ));
     }
     Ok(tick)
 }
@@ -335,11 +351,13 @@ fn parse_tick(text: &str) -> Result<Duration, String> {
 /// number of seconds; fractions are allowed (`"1.5s"`).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration; expected a number and a unit such as 250ms, 1s or 5m"))?;
+    let value: f64 = number.parse().map_err(|_| {
+        format!("{text:?} is not a duration; expected a number and a unit such as 250ms, 1s or 5m")
+    })?;
     let seconds_per_unit = match unit.trim() {
         "ns" => 1e-9,
         "us" | "µs" => 1e-6,
@@ -347,9 +365,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "" | "s" => 1.0,
         "m" | "min" => 60.0,
         "h" => 3600.0,
-        other => return Err(format!("{text:?} has unknown unit {other:?}; use ns, us, ms, s, m or h")),
+        other => {
+            return Err(format!(
+                "{text:?} has unknown unit {other:?}; use ns, us, ms, s, m or h"
+            ))
+        }
     };
-    Duration::try_from_secs_f64(value * seconds_per_unit).map_err(|_| format!("{text:?} is out of range"))
+    Duration::try_from_secs_f64(value * seconds_per_unit)
+        .map_err(|_| format!("{text:?} is out of range"))
 }
 
 #[cfg(test)]
@@ -358,7 +381,8 @@ mod tests {
 
     fn load_toml(text: &str) -> Result<Config, ConfigError> {
         let mut c = Config::default();
-        c.apply_toml(text, Origin::File("monitor.toml".into())).map(|_| c)
+        c.apply_toml(text, Origin::File("monitor.toml".into()))
+            .map(|_| c)
     }
 
     #[test]
@@ -367,12 +391,17 @@ mod tests {
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert!(parse_duration("fast").is_err());
-        assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("5 parsecs")
+            .unwrap_err()
+            .contains("unknown unit"));
     }
 
     #[test]
     fn a_file_sets_nested_keys() {
-        let c = load_toml("tick = \"500ms\"\n[dashboard]\naddr = \"127.0.0.1:0\"\nmax_connections = 8\n").unwrap();
+        let c = load_toml(
+            "tick = \"500ms\"\n[dashboard]\naddr = \"127.0.0.1:0\"\nmax_connections = 8\n",
+        )
+        .unwrap();
         assert_eq!(c.tick, Duration::from_millis(500));
         assert_eq!(c.dashboard.addr.port(), 0);
         assert_eq!(c.dashboard.max_connections, 8);
@@ -382,7 +411,10 @@ mod tests {
     fn errors_name_file_key_and_reason() {
         let e = load_toml("[dashboard]\naddr = \"nowhere\"\n").unwrap_err();
         assert_eq!(e.key, "dashboard.addr");
-        assert!(e.to_string().starts_with("monitor.toml: dashboard.addr:"), "{e}");
+        assert!(
+            e.to_string().starts_with("monitor.toml: dashboard.addr:"),
+            "{e}"
+        );
         assert!(e.reason.contains("not a socket address"));
 
         let e = load_toml("[dashboard]\nmax_conections = 3\n").unwrap_err();
@@ -407,14 +439,22 @@ mod tests {
         let file = dir.join("m.toml");
         std::fs::write(&file, "[dashboard]\naddr = \"127.0.0.1:1234\"\n").unwrap();
         let env = |vars: &'static [(&'static str, &'static str)]| {
-            move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         let c = Config::load_from(Some(&file), env(&[("MONITOR_ADDR", "127.0.0.1:4321")])).unwrap();
         assert_eq!(c.dashboard.addr.port(), 4321);
         let e = Config::load_from(Some(&file), env(&[("MONITOR_DISABLE", "maybe")])).unwrap_err();
         assert_eq!(e.origin, Origin::Env("MONITOR_DISABLE"));
         let e = Config::load_from(Some(&dir.join("missing.toml")), env(&[])).unwrap_err();
-        assert!(e.to_string().contains("missing.toml: -: cannot read the file"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("missing.toml: -: cannot read the file"),
+            "{e}"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -34,6 +34,9 @@
 //! `MONITOR_DATA_DIR`, `MONITOR_TICK`, `MONITOR_DISABLE`); values set on the
 //! [`builder`] win over all of them, except `MONITOR_DISABLE`.
 
+// Library code never unwraps what a user or the network controls.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 mod builder;
 pub mod config;
 mod dashboard;
@@ -62,5 +65,7 @@ pub fn init() -> Result<Monitor, Error> {
 /// Items the attribute macros expand to. Not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::profile::{call_once, Call, Callsite, Instrumented, OtherOutcome, ResultOutcome};
+    pub use crate::profile::{
+        call_once, Call, Callsite, Instrumented, OtherOutcome, ResultOutcome,
+    };
 }

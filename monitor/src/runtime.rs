@@ -76,8 +76,11 @@ impl Monitor {
         // Bind here, not on the thread, so a busy port is an error from init().
         let listener = if config.dashboard.enabled {
             let addr = config.dashboard.addr;
-            let listener = std::net::TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
-            listener.set_nonblocking(true).map_err(|source| Error::Bind { addr, source })?;
+            let listener =
+                std::net::TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
+            listener
+                .set_nonblocking(true)
+                .map_err(|source| Error::Bind { addr, source })?;
             Some(listener)
         } else {
             None
@@ -136,7 +139,9 @@ impl Monitor {
     /// Builds a snapshot now, on the monitor thread, and returns it. Waits
     /// for the thread; returns the latest snapshot if it is not running.
     pub fn collect_now(&self) -> Arc<Snapshot> {
-        let Some(running) = &self.running else { return self.snapshot() };
+        let Some(running) = &self.running else {
+            return self.snapshot();
+        };
         let (reply, answer) = mpsc::sync_channel(1);
         if running.commands.send(Command::Collect(reply)).is_err() {
             return self.snapshot();
@@ -147,7 +152,9 @@ impl Monitor {
 
 impl Drop for Monitor {
     fn drop(&mut self) {
-        let Some(mut running) = self.running.take() else { return };
+        let Some(mut running) = self.running.take() else {
+            return;
+        };
         let (reply, answer) = mpsc::sync_channel(1);
         // Flush: one last snapshot, then closing the channel stops the thread.
         if running.commands.send(Command::Collect(reply)).is_ok() {
@@ -173,8 +180,15 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    fn run(mut self, listener: Option<std::net::TcpListener>, mut commands: async_mpsc::UnboundedReceiver<Command>) {
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    fn run(
+        mut self,
+        listener: Option<std::net::TcpListener>,
+        mut commands: async_mpsc::UnboundedReceiver<Command>,
+    ) {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
             Ok(runtime) => runtime,
             Err(_) => return,
         };
@@ -182,7 +196,8 @@ impl Pipeline {
             let (stop, stopped) = watch::channel(false);
             let server = listener.and_then(|listener| {
                 let listener = tokio::net::TcpListener::from_std(listener).ok()?;
-                let server = dashboard::Server::new(self.config.dashboard.clone(), self.snapshots.clone());
+                let server =
+                    dashboard::Server::new(self.config.dashboard.clone(), self.snapshots.clone());
                 Some(tokio::spawn(server.run(listener, stopped)))
             });
             let mut ticks = tokio::time::interval(self.config.tick);
@@ -220,7 +235,11 @@ impl Pipeline {
         let begin = Instant::now();
         self.tick += 1;
         let functions = self.functions.collect();
-        let metrics = self.registry.as_ref().map(|r| r.snapshot()).unwrap_or_default();
+        let metrics = self
+            .registry
+            .as_ref()
+            .map(|r| r.snapshot())
+            .unwrap_or_default();
         Snapshot {
             tick: self.tick,
             taken_at_unix_ms: SystemTime::now()

@@ -1,11 +1,13 @@
 //! The immutable [`Snapshot`] built once a tick: every consumer (`/metrics`,
 //! the JSON API, later alerts and the analyser) reads this and nothing else.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 
-use crate::profile::Histogram;
+/// Upper bounds, in seconds, of the wall-time buckets of every function: the
+/// autometrics defaults, so its dashboards and SLO queries apply unchanged.
+pub const DURATION_BOUNDS_SECONDS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
 
 /// Everything the monitor knew at one tick.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -67,9 +69,9 @@ pub struct FunctionStats {
     pub p95_ns: u64,
     /// 99th percentile wall time (within 1%).
     pub p99_ns: u64,
-    /// The full wall-time distribution, for exposition formats.
-    #[serde(skip)]
-    pub histogram: Arc<Histogram>,
+    /// Calls at most as long as each of [`DURATION_BOUNDS_SECONDS`],
+    /// cumulative (a bucket straddling a bound counts above it: < 1.6% off).
+    pub duration_buckets: [u64; DURATION_BOUNDS_SECONDS.len()],
 }
 
 /// One metric name from the `metrics` facade with all its label sets.

@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use super::histogram::SharedHistogram;
 use super::shard::Shard;
 
 /// The most callsites one process can register; later ones record nothing
@@ -28,7 +29,12 @@ const OVERFLOW: u32 = u32::MAX;
 
 impl Callsite {
     /// A callsite named `name` in `module`; `budget_ns == 0` means no budget.
-    pub const fn new(name: &'static str, module: &'static str, budget_ns: u64, is_async: bool) -> Self {
+    pub const fn new(
+        name: &'static str,
+        module: &'static str,
+        budget_ns: u64,
+        is_async: bool,
+    ) -> Self {
         Self {
             id: AtomicU32::new(0),
             name,
@@ -87,6 +93,7 @@ impl Callsite {
         registry.push(Entry {
             callsite: self,
             shards: Vec::new(),
+            shared: Arc::new(SharedHistogram::new()),
         });
         self.id.store(registry.len() as u32, Relaxed);
         Some(registry.len() - 1)
@@ -97,6 +104,8 @@ impl Callsite {
 pub(crate) struct Entry {
     pub(crate) callsite: &'static Callsite,
     pub(crate) shards: Vec<Arc<Shard>>,
+    /// Durations outside the threads' own chunks, and those of exited threads.
+    pub(crate) shared: Arc<SharedHistogram>,
 }
 
 static REGISTRY: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
@@ -108,9 +117,11 @@ pub(crate) fn registry() -> MutexGuard<'static, Vec<Entry>> {
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Adds a new thread's shard for the callsite at `index`.
-pub(crate) fn attach_shard(index: usize, shard: Arc<Shard>) {
-    if let Some(entry) = registry().get_mut(index) {
-        entry.shards.push(shard);
-    }
+/// Creates the calling thread's shard for the callsite at `index`.
+pub(crate) fn attach_shard(index: usize) -> Option<Arc<Shard>> {
+    let mut registry = registry();
+    let entry = registry.get_mut(index)?;
+    let shard = Arc::new(Shard::new(Arc::clone(&entry.shared)));
+    entry.shards.push(Arc::clone(&shard));
+    Some(shard)
 }

@@ -4,9 +4,9 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::sync::Arc;
 
 use super::callsite::{registry, Callsite, UNREGISTERED};
-use super::histogram::Histogram;
+use super::histogram::{Histogram, SharedHistogram};
 use super::shard::Shard;
-use crate::snapshot::FunctionStats;
+use crate::snapshot::{FunctionStats, DURATION_BOUNDS_SECONDS};
 
 /// Scalar figures of one function, summed over shards.
 #[derive(Clone, Copy)]
@@ -58,11 +58,12 @@ impl Totals {
     }
 }
 
-/// Figures of threads that have exited, and the last result per function.
+/// What the monitor keeps per function between ticks.
 #[derive(Default)]
 struct Function {
+    /// Figures of threads that have exited (their durations are in the
+    /// function's shared histogram).
     retired: Totals,
-    retired_histogram: Histogram,
     last: Option<FunctionStats>,
 }
 
@@ -70,6 +71,7 @@ struct Function {
 #[derive(Default)]
 pub struct FunctionCollector {
     functions: Vec<Function>,
+    scratch: Histogram,
     live_shards: usize,
 }
 
@@ -94,7 +96,7 @@ impl FunctionCollector {
         // Hold the registry lock only to copy the shard list, so a thread
         // calling a function for the first time never waits for a merge.
         let mut retired = Vec::new();
-        let live: Vec<(&'static Callsite, Vec<Arc<Shard>>)> = {
+        let live: Vec<Live> = {
             let mut registry = registry();
             registry
                 .iter_mut()
@@ -107,54 +109,80 @@ impl FunctionCollector {
                         }
                         !gone
                     });
-                    (entry.callsite, entry.shards.clone())
+                    Live {
+                        callsite: entry.callsite,
+                        shards: entry.shards.clone(),
+                        shared: Arc::clone(&entry.shared),
+                    }
                 })
                 .collect()
         };
         self.functions.resize_with(live.len(), Function::default);
         for (index, shard) in retired {
-            let function = &mut self.functions[index];
-            function.retired.add(&shard);
-            shard.histogram.add_to(&mut function.retired_histogram);
+            self.functions[index].retired.add(&shard);
+            shard.histogram.retire();
         }
-        self.live_shards = live.iter().map(|(_, shards)| shards.len()).sum();
+        self.live_shards = live.iter().map(|l| l.shards.len()).sum();
+        let scratch = &mut self.scratch;
         live.iter()
             .zip(&mut self.functions)
-            .filter_map(|((callsite, shards), function)| function.update(callsite, shards))
+            .filter_map(|(live, function)| function.update(live, scratch))
             .collect()
     }
 }
 
+/// A callsite's live shards, copied out of the registry.
+struct Live {
+    callsite: &'static Callsite,
+    shards: Vec<Arc<Shard>>,
+    shared: Arc<SharedHistogram>,
+}
+
 impl Function {
-    fn update(&mut self, callsite: &'static Callsite, shards: &[Arc<Shard>]) -> Option<FunctionStats> {
+    fn update(&mut self, live: &Live, scratch: &mut Histogram) -> Option<FunctionStats> {
         let mut totals = self.retired;
-        for shard in shards {
+        for shard in &live.shards {
             totals.add(shard);
         }
         if totals.started == 0 && totals.calls == 0 {
             return None;
         }
-        // Re-merge the histogram only when calls finished since last time.
-        let histogram = match &self.last {
-            Some(last) if last.calls == totals.calls => Arc::clone(&last.histogram),
-            _ => {
-                let mut merged = self.retired_histogram.clone();
-                for shard in shards {
-                    shard.histogram.add_to(&mut merged);
-                }
-                Arc::new(merged)
+        let mut stats = stats(live.callsite, &totals);
+        match &self.last {
+            // No call finished since last time: the distribution is the same.
+            Some(last) if last.calls == totals.calls => {
+                (stats.p50_ns, stats.p90_ns, stats.p95_ns, stats.p99_ns) =
+                    (last.p50_ns, last.p90_ns, last.p95_ns, last.p99_ns);
+                stats.duration_buckets = last.duration_buckets;
             }
-        };
-        let stats = stats(callsite, &totals, histogram);
+            _ => {
+                for shard in &live.shards {
+                    shard.histogram.add_to(scratch);
+                }
+                live.shared.add_to(scratch);
+                let [p50, p90, p95, p99] = scratch.quantiles([0.50, 0.90, 0.95, 0.99]);
+                // Percentiles are bucket midpoints: keep them inside the exact range.
+                let exact = |q: u64| q.max(stats.min_ns).min(stats.max_ns);
+                (stats.p50_ns, stats.p90_ns, stats.p95_ns, stats.p99_ns) =
+                    (exact(p50), exact(p90), exact(p95), exact(p99));
+                stats.duration_buckets =
+                    scratch.counts_at_most(DURATION_BOUNDS_SECONDS.map(|s| (s * 1e9) as u64));
+                scratch.clear();
+            }
+        }
         self.last = Some(stats.clone());
         Some(stats)
     }
 }
 
-fn stats(callsite: &'static Callsite, t: &Totals, histogram: Arc<Histogram>) -> FunctionStats {
+/// Everything but the distribution.
+fn stats(callsite: &'static Callsite, t: &Totals) -> FunctionStats {
     // A shard read mid-call may show the call counted but min not yet set.
-    let (min_ns, max_ns) = if t.calls == 0 || t.min_ns > t.max_ns { (0, t.max_ns) } else { (t.min_ns, t.max_ns) };
-    let quantile = |q| histogram.quantile(q).max(min_ns).min(max_ns);
+    let (min_ns, max_ns) = if t.calls == 0 || t.min_ns > t.max_ns {
+        (0, t.max_ns)
+    } else {
+        (t.min_ns, t.max_ns)
+    };
     FunctionStats {
         name: callsite.name(),
         module: callsite.module(),
@@ -174,10 +202,10 @@ fn stats(callsite: &'static Callsite, t: &Totals, histogram: Arc<Histogram>) -> 
         min_ns,
         max_ns,
         mean_ns: t.wall_ns.checked_div(t.calls).unwrap_or(0),
-        p50_ns: quantile(0.50),
-        p90_ns: quantile(0.90),
-        p95_ns: quantile(0.95),
-        p99_ns: quantile(0.99),
-        histogram,
+        p50_ns: 0,
+        p90_ns: 0,
+        p95_ns: 0,
+        p99_ns: 0,
+        duration_buckets: [0; DURATION_BOUNDS_SECONDS.len()],
     }
 }

@@ -7,8 +7,8 @@ mod collect;
 mod histogram;
 mod shard;
 
-pub use call::{call_once, Call, Instrumented, OtherOutcome, ResultOutcome};
 pub(crate) use call::set_enabled;
+pub use call::{call_once, Call, Instrumented, OtherOutcome, ResultOutcome};
 pub use callsite::{Callsite, MAX_CALLSITES};
 pub use collect::FunctionCollector;
 pub use histogram::Histogram;

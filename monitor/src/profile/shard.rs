@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Rele
 use std::sync::Arc;
 
 use super::callsite::{attach_shard, Callsite};
-use super::histogram::ShardHistogram;
+use super::histogram::{ShardHistogram, SharedHistogram};
 
 /// Adds `n` to a counter that only the calling thread writes.
 #[inline]
@@ -47,7 +47,7 @@ pub(crate) enum Outcome {
 }
 
 impl Shard {
-    fn new() -> Self {
+    pub(crate) fn new(shared: Arc<SharedHistogram>) -> Self {
         Self {
             started: AtomicU64::new(0),
             calls: AtomicU64::new(0),
@@ -60,7 +60,7 @@ impl Shard {
             busy_ns: AtomicU64::new(0),
             min_ns: AtomicU64::new(u64::MAX),
             max_ns: AtomicU64::new(0),
-            histogram: ShardHistogram::new(),
+            histogram: ShardHistogram::new(shared),
             retired: AtomicBool::new(false),
         }
     }
@@ -88,9 +88,10 @@ impl Shard {
             bump(&self.cancelled, 1);
             return;
         }
-        bump(&self.calls, 1);
+        let calls = self.calls.load(Relaxed);
+        self.calls.store(calls + 1, Relaxed);
         bump(&self.wall_ns, wall_ns);
-        self.histogram.record(wall_ns);
+        self.histogram.record(wall_ns, calls);
         if wall_ns < self.min_ns.load(Relaxed) {
             self.min_ns.store(wall_ns, Relaxed);
         }
@@ -139,20 +140,17 @@ impl ThreadState {
             Some(page) => &page[index % PAGE],
             None => &page.get_or_init(|| Box::new([const { OnceCell::new() }; PAGE]))[index % PAGE],
         };
-        Some(match slot.get() {
-            Some(shard) => shard,
+        match slot.get() {
+            Some(shard) => Some(shard),
             None => Self::first_call(slot, index),
-        })
+        }
     }
 
     #[cold]
     #[inline(never)]
-    fn first_call(slot: &OnceCell<Arc<Shard>>, index: usize) -> &Shard {
-        slot.get_or_init(|| {
-            let shard = Arc::new(Shard::new());
-            attach_shard(index, Arc::clone(&shard));
-            shard
-        })
+    fn first_call(slot: &OnceCell<Arc<Shard>>, index: usize) -> Option<&Shard> {
+        let shard = attach_shard(index)?;
+        Some(slot.get_or_init(|| shard))
     }
 }
 

@@ -1,0 +1,91 @@
+//! Requests to responses: the token, the body limit, then the route.
+
+use std::convert::Infallible;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::http::request::Parts;
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::response::{self, Body};
+use super::{auth, body, State};
+
+/// The paths served, for the 404 message.
+const PATHS: &str = "/metrics, /api/v1/functions, /api/v1/snapshot";
+
+/// Methods every route accepts (hyper leaves the body out for `HEAD`).
+const READ_ONLY: &str = "GET, HEAD";
+
+/// The hyper service: answers every request, never fails.
+pub(super) async fn handle(
+    state: Arc<State>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let response = respond(&state, request).await;
+    state.stats.responded(response.status());
+    Ok(response)
+}
+
+async fn respond(state: &State, request: Request<Incoming>) -> Response<Body> {
+    if let Err(denied) = auth::check(state.token.as_deref(), request.headers()) {
+        return denied.response();
+    }
+    let (parts, body) = request.into_parts();
+    // No route takes a body yet; reading it anyway (bounded) keeps the
+    // connection usable for the next request and applies the limit to all.
+    if let Err(error) = body::read(&parts.headers, body, state.max_body_bytes, state.timeout).await
+    {
+        return error.response();
+    }
+    // Building a response is synchronous; a bug there answers 500 instead of
+    // dropping the connection.
+    catch_unwind(AssertUnwindSafe(|| route(state, &parts))).unwrap_or_else(|_| {
+        response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the monitor failed to build this response; this is a bug in the monitor crate",
+        )
+    })
+}
+
+/// The resources served.
+enum Resource {
+    Metrics,
+    Functions,
+    Snapshot,
+}
+
+fn route(state: &State, parts: &Parts) -> Response<Body> {
+    let path = parts.uri.path();
+    let resource = match path {
+        "/metrics" => Resource::Metrics,
+        "/api/v1/functions" => Resource::Functions,
+        "/api/v1/snapshot" => Resource::Snapshot,
+        _ => {
+            let message = format!("no such path: {path}; the monitor serves {PATHS}");
+            return response::error(StatusCode::NOT_FOUND, &message);
+        }
+    };
+    if parts.method != Method::GET && parts.method != Method::HEAD {
+        return response::method_not_allowed(&parts.method, path, READ_ONLY);
+    }
+    let snapshot = state.snapshots.load();
+    let encoded = match resource {
+        Resource::Metrics => {
+            let open = state.open_connections();
+            let body = state.cache.exposition(&snapshot, |out| {
+                state.stats.render(open, state.max_connections, out);
+            });
+            return response::exposition(body);
+        }
+        Resource::Functions => state.cache.functions(&snapshot),
+        Resource::Snapshot => state.cache.snapshot(&snapshot),
+    };
+    match encoded {
+        Ok(body) => response::json(body),
+        Err(error) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("the snapshot could not be encoded as JSON: {error}"),
+        ),
+    }
+}

@@ -1,0 +1,6 @@
+#[monitor::profile(budget = "fast")]
+fn f() {}
+
+fn main() {
+    f();
+}

@@ -1,0 +1,6 @@
+#[monitor::profile(budget = 50)]
+fn f() {}
+
+fn main() {
+    f();
+}

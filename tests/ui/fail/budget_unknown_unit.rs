@@ -1,0 +1,6 @@
+#[monitor::profile(budget = "2h")]
+fn f() {}
+
+fn main() {
+    f();
+}

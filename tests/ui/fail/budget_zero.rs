@@ -1,0 +1,6 @@
+#[monitor::profile(budget = "0ms")]
+fn f() {}
+
+fn main() {
+    f();
+}

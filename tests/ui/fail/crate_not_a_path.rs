@@ -1,0 +1,6 @@
+#[monitor::profile(crate = "monitor")]
+fn f() {}
+
+fn main() {
+    f();
+}

@@ -1,0 +1,6 @@
+#[monitor::profile(name = "a" budget = "1ms")]
+fn f() {}
+
+fn main() {
+    f();
+}

@@ -1,0 +1,6 @@
+#[monitor::profile(name = "")]
+fn f() {}
+
+fn main() {
+    f();
+}

@@ -1,0 +1,6 @@
+#[monitor::profile(name = checkout)]
+fn f() {}
+
+fn main() {
+    f();
+}

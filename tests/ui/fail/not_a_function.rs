@@ -1,0 +1,8 @@
+#[monitor::profile]
+struct Point {
+    x: i32,
+}
+
+fn main() {
+    let _ = Point { x: 1 }.x;
+}

@@ -1,0 +1,6 @@
+#[monitor::profile("checkout")]
+fn f() {}
+
+fn main() {
+    f();
+}

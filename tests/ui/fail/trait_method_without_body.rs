@@ -1,0 +1,6 @@
+trait Store {
+    #[monitor::profile]
+    fn get(&self) -> u32;
+}
+
+fn main() {}

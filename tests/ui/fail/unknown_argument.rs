@@ -1,0 +1,6 @@
+#[monitor::profile(name = "a", level = "info")]
+fn f() {}
+
+fn main() {
+    f();
+}
