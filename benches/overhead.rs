@@ -7,7 +7,7 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::sync::{Barrier, OnceLock};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -51,18 +51,6 @@ fn metrics_facade(x: u64) -> u64 {
     result
 }
 
-/// Started once, after the disabled case was measured.
-fn monitor() -> &'static monitor::Monitor {
-    static MONITOR: OnceLock<monitor::Monitor> = OnceLock::new();
-    MONITOR.get_or_init(|| {
-        monitor::builder()
-            .dashboard(false)
-            .install_recorder(false)
-            .start()
-            .expect("monitor starts")
-    })
-}
-
 /// Discards spans, so fastrace pays for recording and reporting, not printing.
 struct NullReporter;
 
@@ -75,8 +63,21 @@ impl fastrace::collector::Reporter for NullReporter {
 fn overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("call");
     group.bench_function("bare", |b| b.iter(|| bare(black_box(1))));
+    group.bench_function("bare_two_threads", |b| {
+        b.iter_custom(|iters| two_threads(iters, || bare(black_box(1))))
+    });
+    // The floor of any timing instrumentation: two clock reads.
+    group.bench_function("quanta_now_twice", |b| {
+        b.iter(|| {
+            (
+                black_box(quanta::Instant::now()),
+                black_box(quanta::Instant::now()),
+            )
+        })
+    });
     group.bench_function("monitor_disabled", |b| b.iter(|| profiled(black_box(1))));
-    monitor();
+    // Started only now, so the case above measured the monitor not running.
+    monitor_workspace::shared_monitor();
     group.bench_function("monitor_profile", |b| b.iter(|| profiled(black_box(1))));
     group.bench_function("monitor_profile_two_threads", |b| {
         b.iter_custom(|iters| two_threads(iters, || profiled(black_box(1))))
@@ -87,12 +88,12 @@ fn overhead(c: &mut Criterion) {
             b.iter(|| traced_by_tracing(black_box(1)))
         });
     });
+    autometrics::prometheus_exporter::init(); // once: it panics when called again
     group.bench_function("autometrics_prometheus", |b| {
-        autometrics::prometheus_exporter::init();
         b.iter(|| autometricised(black_box(1)))
     });
+    fastrace::set_reporter(NullReporter, fastrace::collector::Config::default());
     group.bench_function("fastrace_trace_reported", |b| {
-        fastrace::set_reporter(NullReporter, fastrace::collector::Config::default());
         // One root span per 100 calls, as a request would hold them.
         b.iter_custom(|iters| {
             let start = Instant::now();

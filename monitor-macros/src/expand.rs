@@ -169,8 +169,9 @@ fn type_hint(sig: &syn::Signature, output: &Output) -> TokenStream {
     }
 }
 
-/// A synchronous body: a `Call` guard around the body run as a closure, so
-/// that `return` and `?` end the closure rather than skip `exit`.
+/// A synchronous body: the body as a closure, so that `return` and `?` end
+/// the closure rather than skip `exit`, called at once when recording is off
+/// (one relaxed load, nothing else), else inside a `Call` guard.
 fn sync_body(parts: &Parts, output: &Output) -> TokenStream {
     let Parts {
         private,
@@ -179,24 +180,36 @@ fn sync_body(parts: &Parts, output: &Output) -> TokenStream {
         type_hint,
         stmts,
     } = parts;
+    let body = match output {
+        Output::Never => quote!(#private::fn_once(move || -> ! { #stmts })),
+        _ => quote!(#private::fn_once(move || { #type_hint #stmts })),
+    };
+    let fast_path = quote! {
+        #callsite
+        let __monitor_body = #body;
+        if !#private::is_enabled() {
+            return __monitor_body();
+        }
+        let __monitor_call = #private::Call::enter(&__MONITOR_CALLSITE);
+    };
     match output {
         Output::Unit => quote! {
-            #callsite
-            let __monitor_call = #private::Call::enter(&__MONITOR_CALLSITE);
-            #private::call_once(move || { #type_hint #stmts });
+            #fast_path
+            __monitor_body();
             __monitor_call.exit(false);
         },
         // Never exits normally: a panic is recorded when the guard drops.
+        // (No fast path: `return` of a diverging call is unreachable code.)
         Output::Never => quote! {
             #callsite
+            let __monitor_body = #body;
             let __monitor_call = #private::Call::enter(&__MONITOR_CALLSITE);
-            #private::call_once(move || -> ! { #stmts })
+            __monitor_body()
         },
         Output::Named | Output::Opaque => quote! {
-            #callsite
+            #fast_path
             #outcome_traits
-            let __monitor_call = #private::Call::enter(&__MONITOR_CALLSITE);
-            let __monitor_ret = #private::call_once(move || { #type_hint #stmts });
+            let __monitor_ret = __monitor_body();
             let __monitor_is_err = (&__monitor_ret).__monitor_is_err();
             __monitor_call.exit(__monitor_is_err);
             __monitor_ret

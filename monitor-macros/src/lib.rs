@@ -65,9 +65,7 @@ use proc_macro::TokenStream;
 ///             0,     // `budget` in nanoseconds, 0 = none
 ///             false, // is_async
 ///         );
-///     use ::monitor::__private::{OtherOutcome as _, ResultOutcome as _};
-///     let __monitor_call = ::monitor::__private::Call::enter(&__MONITOR_CALLSITE);
-///     let __monitor_ret = ::monitor::__private::call_once(move || {
+///     let __monitor_body = ::monitor::__private::fn_once(move || {
 ///         // An unreachable `return` of the declared type, for inference of `?`
 ///         // (left out when the type contains `impl Trait`).
 ///         if false {
@@ -76,6 +74,13 @@ use proc_macro::TokenStream;
 ///         }
 ///         input.trim().parse()
 ///     });
+///     // Not recording: one relaxed load, then the body.
+///     if !::monitor::__private::is_enabled() {
+///         return __monitor_body();
+///     }
+///     let __monitor_call = ::monitor::__private::Call::enter(&__MONITOR_CALLSITE);
+///     use ::monitor::__private::{OtherOutcome as _, ResultOutcome as _};
+///     let __monitor_ret = __monitor_body();
 ///     // `true` only for `Result::Err`, by method resolution.
 ///     let __monitor_is_err = (&__monitor_ret).__monitor_is_err();
 ///     __monitor_call.exit(__monitor_is_err);

@@ -66,6 +66,6 @@ pub fn init() -> Result<Monitor, Error> {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::profile::{
-        call_once, Call, Callsite, Instrumented, OtherOutcome, ResultOutcome,
+        fn_once, is_enabled, Call, Callsite, Instrumented, OtherOutcome, ResultOutcome,
     };
 }

@@ -4,41 +4,26 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::OnceLock;
 use std::task::{Context, Poll};
 
 use super::callsite::Callsite;
+use super::clock::{self, nanos_between, now as now_raw};
 use super::shard::{with_thread, Outcome};
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
-static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
 
 /// Turns recording on or off for every callsite.
 pub(crate) fn set_enabled(on: bool) {
     if on {
-        clock(); // calibrate now, not inside the first profiled call
+        clock::calibrate(); // once, now, not inside the first profiled call
     }
     ENABLED.store(on, Relaxed);
 }
 
 /// Whether profiled calls are being recorded.
 #[inline]
-pub(crate) fn is_enabled() -> bool {
+pub fn is_enabled() -> bool {
     ENABLED.load(Relaxed)
-}
-
-fn clock() -> &'static quanta::Clock {
-    CLOCK.get_or_init(quanta::Clock::new)
-}
-
-#[inline]
-fn now_raw() -> u64 {
-    clock().raw()
-}
-
-#[inline]
-fn nanos_between(start: u64, end: u64) -> u64 {
-    clock().delta_as_nanos(start, end)
 }
 
 /// One call of a synchronous profiled function, from entry to exit.
@@ -104,19 +89,30 @@ impl Call {
     }
 }
 
+impl Call {
+    #[cold]
+    #[inline(never)]
+    fn unwound(&mut self) {
+        self.finish(Outcome::Panic);
+    }
+}
+
 impl Drop for Call {
+    // Inlined so that the common case, already exited, costs one branch.
+    #[inline]
     fn drop(&mut self) {
         if self.armed {
-            self.finish(Outcome::Panic);
+            self.unwound();
         }
     }
 }
 
-/// Runs a function body. Taking `FnOnce` explicitly lets the body move out
-/// of captured arguments and return borrows of them, as the plain body could.
+/// Passes a function body through unchanged. Taking `FnOnce` explicitly
+/// makes the closure `FnOnce`, so the body can move out of captured
+/// arguments and return borrows of them, as the plain body could.
 #[inline(always)]
-pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
-    body()
+pub fn fn_once<R, F: FnOnce() -> R>(body: F) -> F {
+    body
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

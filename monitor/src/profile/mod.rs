@@ -3,12 +3,13 @@
 
 mod call;
 mod callsite;
+mod clock;
 mod collect;
 mod histogram;
 mod shard;
 
 pub(crate) use call::set_enabled;
-pub use call::{call_once, Call, Instrumented, OtherOutcome, ResultOutcome};
+pub use call::{fn_once, is_enabled, Call, Instrumented, OtherOutcome, ResultOutcome};
 pub use callsite::{Callsite, MAX_CALLSITES};
 pub use collect::FunctionCollector;
 pub use histogram::Histogram;
