@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::{Context, Poll};
 
 use super::callsite::Callsite;
-use super::clock::{self, nanos_between, now as now_raw};
+use super::clock;
 use super::shard::{with_thread, Outcome};
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
@@ -60,7 +60,7 @@ impl Call {
         if let Some(parent_child_ns) = parent {
             call.parent_child_ns = parent_child_ns;
             call.armed = true;
-            call.start = now_raw();
+            call.start = clock::now();
         }
         call
     }
@@ -77,7 +77,7 @@ impl Call {
             return;
         }
         self.armed = false;
-        let wall_ns = nanos_between(self.start, now_raw());
+        let wall_ns = clock::nanos_between(self.start, clock::now());
         let (callsite, parent_child_ns) = (self.callsite, self.parent_child_ns);
         with_thread(|thread| {
             let child_ns = thread.child_ns.replace(parent_child_ns + wall_ns);
@@ -87,9 +87,7 @@ impl Call {
             }
         });
     }
-}
 
-impl Call {
     #[cold]
     #[inline(never)]
     fn unwound(&mut self) {
@@ -141,7 +139,7 @@ pin_project_lite::pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if *this.state == State::Running {
-                let wall_ns = nanos_between(*this.start, now_raw());
+                let wall_ns = clock::nanos_between(*this.start, clock::now());
                 let outcome = if std::thread::panicking() { Outcome::Panic } else { Outcome::Cancelled };
                 let callsite = *this.callsite;
                 with_thread(|thread| {
@@ -181,7 +179,7 @@ where
                 let started = with_thread(|thread| thread.shard(callsite).map(|s| s.start()));
                 if matches!(started, Some(Some(()))) {
                     *this.state = State::Running;
-                    *this.start = now_raw();
+                    *this.start = clock::now();
                 }
             }
         }
@@ -189,10 +187,10 @@ where
             return this.inner.poll(cx).map(|(value, _)| value);
         }
         let parent_child_ns = with_thread(|thread| thread.child_ns.replace(0)).unwrap_or(0);
-        let poll_start = now_raw();
+        let poll_start = clock::now();
         let result = this.inner.poll(cx);
-        let poll_end = now_raw();
-        let poll_ns = nanos_between(poll_start, poll_end);
+        let poll_end = clock::now();
+        let poll_ns = clock::nanos_between(poll_start, poll_end);
         let finished = match &result {
             Poll::Ready((_, is_err)) => {
                 *this.state = State::Done;
@@ -200,7 +198,7 @@ where
             }
             Poll::Pending => None,
         };
-        let wall_ns = nanos_between(*this.start, poll_end);
+        let wall_ns = clock::nanos_between(*this.start, poll_end);
         with_thread(|thread| {
             let child_ns = thread.child_ns.replace(parent_child_ns + poll_ns);
             if let Some(shard) = thread.shard(callsite) {
