@@ -46,6 +46,7 @@ mod publish;
 mod registry;
 mod runtime;
 pub mod snapshot;
+pub mod trace;
 
 pub use builder::{builder, Builder};
 pub use config::{Config, ConfigError};

@@ -7,7 +7,7 @@ use super::histogram::SharedHistogram;
 use super::shard::Shard;
 
 /// The most callsites one process can register; later ones record nothing
-/// and are counted in [`UNREGISTERED`].
+/// and are counted (see `MonitorStats::unregistered_callsites`).
 pub const MAX_CALLSITES: u32 = 1 << 16;
 
 /// Callsites that were refused because [`MAX_CALLSITES`] was reached.
