@@ -23,6 +23,12 @@ fn profiled(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
+#[monitor::traced(skip_all)]
+#[inline(never)]
+fn monitor_traced(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
 #[tracing::instrument(skip_all)]
 #[inline(never)]
 fn traced_by_tracing(x: u64) -> u64 {
@@ -79,6 +85,10 @@ fn overhead(c: &mut Criterion) {
     // Started only now, so the case above measured the monitor not running.
     monitor_workspace::shared_monitor();
     group.bench_function("monitor_profile", |b| b.iter(|| profiled(black_box(1))));
+    group.bench_function("monitor_traced_span_stored", |b| {
+        // The monitor thread drains the spans into the store every tick.
+        b.iter(|| monitor_traced(black_box(1)))
+    });
     group.bench_function("monitor_profile_two_threads", |b| {
         b.iter_custom(|iters| two_threads(iters, || profiled(black_box(1))))
     });

@@ -1,6 +1,7 @@
-//! Compile-time tests of `#[monitor::profile]`: every supported function
-//! shape compiles warning-free and behaves as before (`tests/ui/pass`), and
-//! every misuse is one clear error on the offending token (`tests/ui/fail`).
+//! Compile-time tests of `#[monitor::profile]` and `#[monitor::traced]`:
+//! every supported function shape compiles warning-free and behaves as
+//! before (`tests/ui/pass`), and every misuse is one clear error on the
+//! offending token (`tests/ui/fail`).
 
 #[test]
 fn ui() {

@@ -3,14 +3,48 @@
 use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
-use syn::{braced, Attribute, Ident, LitStr, Path, Signature, Token, Visibility};
+use syn::punctuated::Punctuated;
+use syn::{
+    braced, parenthesized, Attribute, Expr, Ident, LitStr, Path, Signature, Token, Visibility,
+};
 
 mod kw {
     syn::custom_keyword!(name);
     syn::custom_keyword!(budget);
+    syn::custom_keyword!(skip);
+    syn::custom_keyword!(skip_all);
+    syn::custom_keyword!(fields);
+    syn::custom_keyword!(err);
 }
 
-/// The arguments of `#[profile(...)]`.
+/// Which attribute is being expanded: it decides the accepted arguments and
+/// the name in error messages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Macro {
+    /// `#[profile]`.
+    Profile,
+    /// `#[traced]`: `#[profile]` plus a span.
+    Traced,
+}
+
+impl Macro {
+    /// The attribute as users write it, for error messages.
+    pub(crate) fn attribute(self) -> &'static str {
+        match self {
+            Self::Profile => "#[profile]",
+            Self::Traced => "#[traced]",
+        }
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Self::Profile => "`name`, `budget`, `crate`",
+            Self::Traced => "`name`, `budget`, `crate`, `skip`, `skip_all`, `fields`, `err`",
+        }
+    }
+}
+
+/// The arguments of `#[profile(...)]` and `#[traced(...)]`.
 #[derive(Default)]
 pub(crate) struct Args {
     /// `name = "..."`: the name the function is reported under.
@@ -19,17 +53,51 @@ pub(crate) struct Args {
     pub(crate) budget_ns: Option<u64>,
     /// `crate = path`: where the `monitor` crate is, instead of `::monitor`.
     pub(crate) krate: Option<Path>,
+    /// `skip(a, b)` or `skip_all` (`#[traced]` only).
+    pub(crate) skip: Option<Skip>,
+    /// `fields(key = %expr, ...)` (`#[traced]` only).
+    pub(crate) fields: Option<Vec<Field>>,
+    /// `err` (`#[traced]` only): the span of the keyword.
+    pub(crate) err: Option<Span>,
+}
+
+/// The parameters `#[traced]` leaves out of the span.
+pub(crate) enum Skip {
+    /// `skip(a, b)`: these, as written.
+    Some(Vec<Ident>),
+    /// `skip_all`.
+    All,
+}
+
+/// How a `fields` value is formatted.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Format {
+    /// `key = %expr`: `Display`.
+    Display,
+    /// `key = ?expr` or `key = expr`: `Debug`.
+    Debug,
+}
+
+/// One `key = %expr` of `fields(...)`.
+pub(crate) struct Field {
+    /// The key, dotted parts joined with `.` (`http.method`).
+    pub(crate) key: String,
+    /// The span of the whole key, for errors.
+    pub(crate) key_span: Span,
+    /// `%` or `?` (or nothing).
+    pub(crate) format: Format,
+    /// The value, evaluated when the span is recording.
+    pub(crate) value: Expr,
 }
 
 impl Args {
     /// Parses the tokens between the attribute's parentheses.
-    pub(crate) fn parse_tokens(tokens: TokenStream) -> syn::Result<Self> {
-        Self::parse.parse2(tokens)
+    pub(crate) fn parse_tokens(tokens: TokenStream, which: Macro) -> syn::Result<Self> {
+        (|input: ParseStream<'_>| Self::parse(input, which)).parse2(tokens)
     }
-}
 
-impl Parse for Args {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+    fn parse(input: ParseStream<'_>, which: Macro) -> syn::Result<Self> {
+        let traced = which == Macro::Traced;
         let mut args = Args::default();
         while !input.is_empty() {
             let lookahead = input.lookahead1();
@@ -60,12 +128,39 @@ impl Parse for Args {
                 }
                 let path = input.call(Path::parse_mod_style)?;
                 set_once(&mut args.krate, path, key.span, "crate")?;
+            } else if traced && lookahead.peek(kw::skip) {
+                let key = input.parse::<kw::skip>()?;
+                let names = parse_skip_list(input, key.span)?;
+                if matches!(args.skip, Some(Skip::All)) {
+                    return Err(syn::Error::new(
+                        key.span,
+                        "`skip` cannot be combined with `skip_all`, which skips every parameter",
+                    ));
+                }
+                set_once(&mut args.skip, Skip::Some(names), key.span, "skip")?;
+            } else if traced && lookahead.peek(kw::skip_all) {
+                let key = input.parse::<kw::skip_all>()?;
+                if matches!(args.skip, Some(Skip::Some(_))) {
+                    return Err(syn::Error::new(
+                        key.span,
+                        "`skip_all` cannot be combined with `skip`; keep one of them",
+                    ));
+                }
+                set_once(&mut args.skip, Skip::All, key.span, "skip_all")?;
+            } else if traced && lookahead.peek(kw::fields) {
+                let key = input.parse::<kw::fields>()?;
+                let fields = parse_fields(input, key.span)?;
+                set_once(&mut args.fields, fields, key.span, "fields")?;
+            } else if traced && lookahead.peek(kw::err) {
+                let key = input.parse::<kw::err>()?;
+                set_once(&mut args.err, key.span, key.span, "err")?;
             } else if input.peek(Ident::peek_any) {
                 let unknown = input.call(Ident::parse_any)?;
                 return Err(syn::Error::new(
                     unknown.span(),
                     format!(
-                        "unknown argument `{unknown}`; expected one of: `name`, `budget`, `crate`"
+                        "unknown argument `{unknown}`; expected one of: {}",
+                        which.expected()
                     ),
                 ));
             } else {
@@ -77,6 +172,92 @@ impl Parse for Args {
             input.parse::<Token![,]>()?;
         }
         Ok(args)
+    }
+}
+
+/// Parses the `(a, b)` after `skip`: parameter names, `self` included.
+fn parse_skip_list(input: ParseStream<'_>, key: Span) -> syn::Result<Vec<Ident>> {
+    if !input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(
+            key,
+            "expected the parameters to skip, as in `skip(conn, password)`",
+        ));
+    }
+    let content;
+    parenthesized!(content in input);
+    let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, Ident::parse_any)?;
+    let mut seen: Vec<Ident> = Vec::new();
+    for name in names {
+        if seen.iter().any(|other| other.unraw() == name.unraw()) {
+            return Err(syn::Error::new(
+                name.span(),
+                format!("`{}` is already skipped", name.unraw()),
+            ));
+        }
+        seen.push(name);
+    }
+    Ok(seen)
+}
+
+/// Parses the `(key = %expr, ...)` after `fields`.
+fn parse_fields(input: ParseStream<'_>, key: Span) -> syn::Result<Vec<Field>> {
+    if !input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(
+            key,
+            "expected the fields to record, as in `fields(user_id = %id)`",
+        ));
+    }
+    let content;
+    parenthesized!(content in input);
+    let fields = Punctuated::<Field, Token![,]>::parse_terminated(&content)?;
+    let mut seen: Vec<Field> = Vec::new();
+    for field in fields {
+        if seen.iter().any(|other| other.key == field.key) {
+            return Err(syn::Error::new(
+                field.key_span,
+                format!("duplicate field `{}`", field.key),
+            ));
+        }
+        seen.push(field);
+    }
+    Ok(seen)
+}
+
+impl Parse for Field {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let first = input.call(Ident::parse_any)?;
+        let mut key = first.unraw().to_string();
+        let mut key_span = first.span();
+        while input.peek(Token![.]) {
+            input.parse::<Token![.]>()?;
+            let part = input.call(Ident::parse_any)?;
+            key.push('.');
+            key.push_str(&part.unraw().to_string());
+            key_span = key_span.join(part.span()).unwrap_or(key_span);
+        }
+        if !input.peek(Token![=]) {
+            return Err(syn::Error::new(
+                key_span,
+                format!("expected a value, as in `{key} = %value` (Display) or `{key} = ?value` (Debug)"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let format = if input.peek(Token![%]) {
+            input.parse::<Token![%]>()?;
+            Format::Display
+        } else {
+            if input.peek(Token![?]) {
+                input.parse::<Token![?]>()?;
+            }
+            Format::Debug
+        };
+        let value = input.parse()?;
+        Ok(Self {
+            key,
+            key_span,
+            format,
+            value,
+        })
     }
 }
 
@@ -133,13 +314,12 @@ pub(crate) struct Function {
 
 impl Function {
     /// Parses the annotated item.
-    pub(crate) fn parse_tokens(tokens: TokenStream) -> syn::Result<Self> {
-        Self::parse.parse2(tokens)
+    pub(crate) fn parse_tokens(tokens: TokenStream, which: Macro) -> syn::Result<Self> {
+        (|input: ParseStream<'_>| Self::parse(input, which)).parse2(tokens)
     }
-}
 
-impl Parse for Function {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+    fn parse(input: ParseStream<'_>, which: Macro) -> syn::Result<Self> {
+        let attribute = which.attribute();
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
         let defaultness: Option<Token![default]> =
@@ -149,19 +329,19 @@ impl Parse for Function {
                 None
             };
         if input.fork().parse::<Signature>().is_err() {
-            return Err(not_a_function(input));
+            return Err(not_a_function(input, attribute));
         }
         let sig: Signature = input.parse()?;
         if let Some(constness) = &sig.constness {
             return Err(syn::Error::new(
                 constness.span,
-                "`#[profile]` cannot be applied to a `const fn`: timing a call is not possible in const evaluation",
+                format!("`{attribute}` cannot be applied to a `const fn`: timing a call is not possible in const evaluation"),
             ));
         }
         if input.peek(Token![;]) {
             return Err(syn::Error::new(
                 sig.ident.span(),
-                "`#[profile]` needs a function body; put it on the implementation, not on the declaration",
+                format!("`{attribute}` needs a function body; put it on the implementation, not on the declaration"),
             ));
         }
         let body;
@@ -181,8 +361,8 @@ impl Parse for Function {
 
 /// The error for an item that is not a function, on the item's keyword and name
 /// (`struct Point`).
-fn not_a_function(input: ParseStream<'_>) -> syn::Error {
-    let message = "`#[profile]` can only be applied to functions";
+fn not_a_function(input: ParseStream<'_>, attribute: &str) -> syn::Error {
+    let message = format!("`{attribute}` can only be applied to functions");
     let keyword = input.cursor().token_tree().map(|(token, _)| token);
     let name = input
         .cursor()
@@ -277,11 +457,15 @@ pub(crate) fn parse_duration_ns(text: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod args_tests {
-    use super::{Args, Function};
+    use super::{Args, Format, Function, Macro, Skip};
     use quote::quote;
 
     fn args(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
-        Args::parse_tokens(tokens)
+        Args::parse_tokens(tokens, Macro::Profile)
+    }
+
+    fn traced(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
+        Args::parse_tokens(tokens, Macro::Traced)
     }
 
     #[test]
@@ -328,17 +512,20 @@ mod args_tests {
 
     #[test]
     fn functions_with_and_without_bodies() {
-        let function = Function::parse_tokens(quote! {
+        let function = Function::parse_tokens(
+            quote! {
             /// Docs.
-            pub(crate) async unsafe fn f<T>(x: T) -> T where T: Copy { #![allow(unused)] x }
-        })
+                pub(crate) async unsafe fn f<T>(x: T) -> T where T: Copy { #![allow(unused)] x }
+            },
+            Macro::Profile,
+        )
         .expect("a function");
         assert_eq!(function.attrs.len(), 1);
         assert_eq!(function.inner_attrs.len(), 1);
         assert_eq!(function.stmts.to_string(), "x");
 
         let message = |tokens| {
-            Function::parse_tokens(tokens)
+            Function::parse_tokens(tokens, Macro::Profile)
                 .err()
                 .map(|err| err.to_string())
         };
@@ -357,6 +544,88 @@ mod args_tests {
             fn f();
         ))
         .is_some_and(|m| m.contains("needs a function body")));
+    }
+
+    #[test]
+    fn traced_arguments() {
+        let all = traced(quote!(
+            name = "n",
+            skip(conn, r#type),
+            fields(user.id = %id, query = ?q, n = items.len()),
+            err,
+        ))
+        .expect("all traced arguments");
+        let Some(Skip::Some(skipped)) = &all.skip else {
+            panic!("skip(..)");
+        };
+        assert_eq!(skipped.len(), 2);
+        let fields = all.fields.expect("fields");
+        let summary: Vec<(&str, Format)> = fields
+            .iter()
+            .map(|field| (field.key.as_str(), field.format))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("user.id", Format::Display),
+                ("query", Format::Debug),
+                ("n", Format::Debug)
+            ]
+        );
+        assert!(all.err.is_some());
+        assert!(matches!(
+            traced(quote!(skip_all)).expect("skip_all").skip,
+            Some(Skip::All)
+        ));
+    }
+
+    #[test]
+    fn traced_errors_name_the_problem() {
+        let message = |tokens| traced(tokens).err().map(|err| err.to_string());
+        assert_eq!(
+            message(quote!(skip(a), skip_all)).as_deref(),
+            Some("`skip_all` cannot be combined with `skip`; keep one of them")
+        );
+        assert_eq!(
+            message(quote!(skip_all, skip(a))).as_deref(),
+            Some("`skip` cannot be combined with `skip_all`, which skips every parameter")
+        );
+        assert_eq!(
+            message(quote!(skip(a, a))).as_deref(),
+            Some("`a` is already skipped")
+        );
+        assert_eq!(
+            message(quote!(err, err)).as_deref(),
+            Some("duplicate `err` argument")
+        );
+        assert_eq!(
+            message(quote!(fields(a = 1, a = %2))).as_deref(),
+            Some("duplicate field `a`")
+        );
+        assert_eq!(
+            message(quote!(fields(a))).as_deref(),
+            Some("expected a value, as in `a = %value` (Display) or `a = ?value` (Debug)")
+        );
+        assert_eq!(
+            message(quote!(level = "info")).as_deref(),
+            Some("unknown argument `level`; expected one of: `name`, `budget`, `crate`, `skip`, `skip_all`, `fields`, `err`")
+        );
+        // `#[profile]` does not take `#[traced]`'s arguments.
+        assert_eq!(
+            args(quote!(skip_all))
+                .err()
+                .map(|err| err.to_string())
+                .as_deref(),
+            Some("unknown argument `skip_all`; expected one of: `name`, `budget`, `crate`")
+        );
+        assert!(Function::parse_tokens(
+            quote!(
+                struct S;
+            ),
+            Macro::Traced
+        )
+        .err()
+        .is_some_and(|err| err.to_string() == "`#[traced]` can only be applied to functions"));
     }
 }
 

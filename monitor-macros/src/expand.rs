@@ -1,26 +1,40 @@
 //! Generation: the instrumented function.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
-use syn::{parse_quote, Path, ReturnType, Type};
+use syn::{parse_quote, FnArg, Ident, Pat, Path, ReturnType, Signature, Type};
 
-use crate::args::{Args, Function};
+use crate::args::{Args, Format, Function, Macro, Skip};
 
 /// Expands `#[profile(args)] item`, or returns the user's errors.
 pub(crate) fn profile(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let (args, function) = parse(args, item, Macro::Profile)?;
+    Ok(instrument(&args, function, None))
+}
+
+/// Expands `#[traced(args)] item`, or returns the user's errors.
+pub(crate) fn traced(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let (args, function) = parse(args, item, Macro::Traced)?;
+    let span = span_parts(&args, &function.sig)?;
+    Ok(instrument(&args, function, Some(span)))
+}
+
+fn parse(args: TokenStream, item: TokenStream, which: Macro) -> syn::Result<(Args, Function)> {
     // Report a bad argument and a bad item together rather than one per build.
-    let (args, function) = match (Args::parse_tokens(args), Function::parse_tokens(item)) {
-        (Ok(args), Ok(function)) => (args, function),
+    match (
+        Args::parse_tokens(args, which),
+        Function::parse_tokens(item, which),
+    ) {
+        (Ok(args), Ok(function)) => Ok((args, function)),
         (Err(mut first), Err(second)) => {
             first.combine(second);
-            return Err(first);
+            Err(first)
         }
-        (Err(err), _) | (_, Err(err)) => return Err(err),
-    };
-    Ok(instrument(&args, function))
+        (Err(err), _) | (_, Err(err)) => Err(err),
+    }
 }
 
 /// What the declared return type tells the expansion.
@@ -73,7 +87,7 @@ fn contains_impl_trait(ty: &Type) -> bool {
     finder.0
 }
 
-fn instrument(args: &Args, function: Function) -> TokenStream {
+fn instrument(args: &Args, function: Function, span: Option<SpanParts>) -> TokenStream {
     let Function {
         attrs,
         vis,
@@ -109,6 +123,7 @@ fn instrument(args: &Args, function: Function) -> TokenStream {
         },
         type_hint: type_hint(&sig, &output),
         stmts,
+        span,
         private,
     };
     let body = if is_async {
@@ -138,6 +153,8 @@ struct Parts {
     type_hint: TokenStream,
     /// The original body's statements.
     stmts: TokenStream,
+    /// The span's pieces, for `#[traced]`.
+    span: Option<SpanParts>,
 }
 
 /// An unreachable `return` of the declared type, so that `?`, `.into()` and
@@ -169,9 +186,176 @@ fn type_hint(sig: &syn::Signature, output: &Output) -> TokenStream {
     }
 }
 
+/// What `#[traced]` adds to the body: the attributes to record and how to
+/// end the span.
+struct SpanParts {
+    /// `__monitor_span.record_debug("a", &a);` for each recorded parameter,
+    /// then each `fields` entry; empty when there is nothing to record.
+    records: TokenStream,
+    /// `err`: the keyword's span, where a non-`Display` error is reported.
+    err: Option<Span>,
+}
+
+/// Checks `#[traced]`'s arguments against the signature and builds the
+/// recording statements.
+fn span_parts(args: &Args, sig: &Signature) -> syn::Result<SpanParts> {
+    let params: Vec<&Ident> = sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => match &*typed.pat {
+                Pat::Ident(pat) => Some(&pat.ident),
+                // Destructuring patterns have no single name: skipped.
+                _ => None,
+            },
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let skipped: Vec<&Ident> = match &args.skip {
+        Some(Skip::Some(names)) => {
+            for name in names {
+                let exists = if name == "self" {
+                    sig.receiver().is_some()
+                } else {
+                    params.iter().any(|param| param.unraw() == name.unraw())
+                };
+                if !exists {
+                    return Err(syn::Error::new(
+                        name.span(),
+                        format!(
+                            "`skip` names `{}`, which is not a parameter of `{}`",
+                            name.unraw(),
+                            sig.ident.unraw()
+                        ),
+                    ));
+                }
+            }
+            names.iter().collect()
+        }
+        Some(Skip::All) => params.clone(),
+        None => Vec::new(),
+    };
+    if let Some(err) = args.err {
+        if !returns_result(&sig.output) {
+            return Err(syn::Error::new(
+                err,
+                format!(
+                    "`err` records the error of a `Result`, but `{}` does not return a type named `Result`",
+                    sig.ident.unraw()
+                ),
+            ));
+        }
+    }
+    let fields = args.fields.as_deref().unwrap_or_default();
+    let recorded_params = params.into_iter().filter(|param| {
+        let name = param.unraw().to_string();
+        // A field of the same name replaces the parameter, as in `tracing`.
+        !skipped.iter().any(|skip| skip.unraw() == name)
+            && !fields.iter().any(|field| field.key == name)
+    });
+    let mut records = TokenStream::new();
+    for param in recorded_params {
+        let key = param.unraw().to_string();
+        records.extend(quote_spanned! {user_located(param.span())=>
+            __monitor_span.record_debug(#key, &#param);
+        });
+    }
+    for field in fields {
+        let key = &field.key;
+        let value = &field.value;
+        let span = user_located(value.span());
+        records.extend(match field.format {
+            Format::Display => quote_spanned! {span=>
+                __monitor_span.record_display(#key, &(#value));
+            },
+            Format::Debug => quote_spanned! {span=>
+                __monitor_span.record_debug(#key, &(#value));
+            },
+        });
+    }
+    Ok(SpanParts {
+        records,
+        err: args.err.map(user_located),
+    })
+}
+
+/// A span that points at the user's token, so errors (a parameter that is
+/// not `Debug`) land there, but resolves names at the call site like the rest
+/// of the expansion, so `__monitor_span` is found even when the token comes
+/// from a `macro_rules!` expansion.
+fn user_located(span: Span) -> Span {
+    Span::call_site().located_at(span)
+}
+
+/// Whether the declared return type is syntactically a `Result` (its last
+/// path segment is `Result`: `io::Result<T>` and aliases named so count).
+fn returns_result(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    match strip_groups(ty) {
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "Result"),
+        _ => false,
+    }
+}
+
+impl SpanParts {
+    /// Starts the span (`enter` for a sync function, `start` for an async
+    /// one) and records the attributes, before the body takes the arguments.
+    fn start(&self, private: &TokenStream, is_async: bool) -> TokenStream {
+        let start = if is_async {
+            quote!(#private::SpanGuard::start(&__MONITOR_CALLSITE))
+        } else {
+            quote!(#private::SpanGuard::enter(&__MONITOR_CALLSITE))
+        };
+        let records = &self.records;
+        if records.is_empty() {
+            return quote!(let __monitor_span = #start;);
+        }
+        quote! {
+            let mut __monitor_span = #start;
+            // Formatted only when recording, while the arguments are still
+            // borrowed from the caller's frame.
+            #[allow(unused_parens, clippy::double_parens)]
+            if __monitor_span.is_recording() {
+                #records
+            }
+        }
+    }
+
+    /// Ends the span after a body that returned `__monitor_ret`, an `Err`
+    /// when `__monitor_is_err`.
+    fn exit(&self) -> TokenStream {
+        match self.err {
+            Some(err) => quote_spanned! {err=>
+                __monitor_span.exit(::core::option::Option::map(
+                    ::core::result::Result::as_ref(&__monitor_ret).err(),
+                    |__monitor_err| __monitor_err as &dyn ::core::fmt::Display,
+                ));
+            },
+            None => quote! {
+                if __monitor_is_err {
+                    __monitor_span.exit_with_error();
+                } else {
+                    __monitor_span.exit(::core::option::Option::None);
+                }
+            },
+        }
+    }
+}
+
 /// A synchronous body: the body as a closure, so that `return` and `?` end
 /// the closure rather than skip `exit`, called at once when recording is off
 /// (one relaxed load, nothing else), else inside a `Call` guard.
+///
+/// With a span, the span is entered first. If recording is switched off
+/// between `SpanGuard::enter` and the check, the fast path drops the guard,
+/// which records the span as "cancelled"; a guard that is not recording (the
+/// usual case when off) drops as a no-op.
 fn sync_body(parts: &Parts, output: &Output) -> TokenStream {
     let Parts {
         private,
@@ -179,13 +363,16 @@ fn sync_body(parts: &Parts, output: &Output) -> TokenStream {
         outcome_traits,
         type_hint,
         stmts,
+        span,
     } = parts;
     let body = match output {
         Output::Never => quote!(#private::fn_once(move || -> ! { #stmts })),
         _ => quote!(#private::fn_once(move || { #type_hint #stmts })),
     };
+    let span_start = span.as_ref().map(|span| span.start(private, false));
     let fast_path = quote! {
         #callsite
+        #span_start
         let __monitor_body = #body;
         if !#private::is_enabled() {
             return __monitor_body();
@@ -193,33 +380,48 @@ fn sync_body(parts: &Parts, output: &Output) -> TokenStream {
         let __monitor_call = #private::Call::enter(&__MONITOR_CALLSITE);
     };
     match output {
-        Output::Unit => quote! {
-            #fast_path
-            __monitor_body();
-            __monitor_call.exit(false);
-        },
-        // Never exits normally: a panic is recorded when the guard drops.
+        Output::Unit => {
+            let span_exit = span
+                .as_ref()
+                .map(|_| quote!(__monitor_span.exit(::core::option::Option::None);));
+            quote! {
+                #fast_path
+                __monitor_body();
+                __monitor_call.exit(false);
+                #span_exit
+            }
+        }
+        // Never exits normally: a panic is recorded when the guards drop.
         // (No fast path: `return` of a diverging call is unreachable code.)
         Output::Never => quote! {
             #callsite
+            #span_start
             let __monitor_body = #body;
             let __monitor_call = #private::Call::enter(&__MONITOR_CALLSITE);
             __monitor_body()
         },
-        Output::Named | Output::Opaque => quote! {
-            #fast_path
-            #outcome_traits
-            let __monitor_ret = __monitor_body();
-            let __monitor_is_err = (&__monitor_ret).__monitor_is_err();
-            __monitor_call.exit(__monitor_is_err);
-            __monitor_ret
-        },
+        Output::Named | Output::Opaque => {
+            let span_exit = span.as_ref().map(SpanParts::exit);
+            quote! {
+                #fast_path
+                #outcome_traits
+                let __monitor_ret = __monitor_body();
+                let __monitor_is_err = (&__monitor_ret).__monitor_is_err();
+                __monitor_call.exit(__monitor_is_err);
+                #span_exit
+                __monitor_ret
+            }
+        }
     }
 }
 
 /// An `async fn` body: the body as an inner `async` block, inside a future
 /// that reports whether it returned an `Err`, inside `Instrumented`, which
 /// times each poll. No guard is held across `.await`.
+///
+/// With a span, the span is started (not entered) before the first poll,
+/// `WithContext` makes it current around each poll, and it ends after the
+/// body; a future dropped before then records it as "cancelled".
 fn async_body(parts: &Parts, output: &Output) -> TokenStream {
     let Parts {
         private,
@@ -227,6 +429,77 @@ fn async_body(parts: &Parts, output: &Output) -> TokenStream {
         outcome_traits,
         type_hint,
         stmts,
+        span,
+    } = parts;
+    let Some(span) = span else {
+        return profile_async_body(parts, output);
+    };
+    let span_start = span.start(private, true);
+    let with_context =
+        |future: TokenStream| quote!(#private::WithContext::new(__monitor_span.context(), #future));
+    match output {
+        Output::Unit => {
+            let future = with_context(quote! {
+                async move {
+                    (async move { #type_hint #stmts }.await, false)
+                }
+            });
+            quote! {
+                #callsite
+                #span_start
+                #private::Instrumented::new(&__MONITOR_CALLSITE, #future).await;
+                __monitor_span.exit(::core::option::Option::None);
+            }
+        }
+        Output::Never => {
+            let future = with_context(quote! {
+                async move {
+                    #[allow(unreachable_code, clippy::let_unit_value)]
+                    let __monitor_ret = async move { #stmts }.await;
+                    #[allow(unreachable_code)]
+                    (__monitor_ret, false)
+                }
+            });
+            quote! {
+                #callsite
+                #span_start
+                #[allow(unreachable_code, clippy::let_unit_value)]
+                let __monitor_never = #private::Instrumented::new(&__MONITOR_CALLSITE, #future).await;
+                #[allow(unreachable_code)]
+                ::core::unreachable!()
+            }
+        }
+        Output::Named | Output::Opaque => {
+            let future = with_context(quote! {
+                async move {
+                    let __monitor_ret = async move { #type_hint #stmts }.await;
+                    let __monitor_is_err = (&__monitor_ret).__monitor_is_err();
+                    ((__monitor_ret, __monitor_is_err), __monitor_is_err)
+                }
+            });
+            let span_exit = span.exit();
+            quote! {
+                #callsite
+                #span_start
+                #outcome_traits
+                let (__monitor_ret, __monitor_is_err) =
+                    #private::Instrumented::new(&__MONITOR_CALLSITE, #future).await;
+                #span_exit
+                __monitor_ret
+            }
+        }
+    }
+}
+
+/// `#[profile]`'s `async fn` body, without a span.
+fn profile_async_body(parts: &Parts, output: &Output) -> TokenStream {
+    let Parts {
+        private,
+        callsite,
+        outcome_traits,
+        type_hint,
+        stmts,
+        ..
     } = parts;
     match output {
         Output::Unit => quote! {

@@ -51,7 +51,7 @@ pub mod trace;
 pub use builder::{builder, Builder};
 pub use config::{Config, ConfigError};
 pub use error::Error;
-pub use monitor_macros::profile;
+pub use monitor_macros::{profile, traced};
 pub use publish::SnapshotCell;
 pub use runtime::Monitor;
 pub use snapshot::Snapshot;
@@ -69,4 +69,5 @@ pub mod __private {
     pub use crate::profile::{
         fn_once, is_enabled, Call, Callsite, Instrumented, OtherOutcome, ResultOutcome,
     };
+    pub use crate::trace::{SpanGuard, WithContext};
 }

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -15,7 +15,8 @@ use crate::dashboard;
 use crate::profile::{self, FunctionCollector};
 use crate::publish::SnapshotCell;
 use crate::registry::{self, Registry};
-use crate::snapshot::{MonitorStats, Snapshot};
+use crate::snapshot::{MonitorStats, Snapshot, TraceStats};
+use crate::trace::{self, TraceId, TraceQuery, TraceStore, TraceSummary, TraceTree};
 use crate::Error;
 
 /// Only one monitor runs per process: profiling state is process-wide.
@@ -32,6 +33,7 @@ enum Command {
 pub struct Monitor {
     config: Config,
     snapshots: SnapshotCell,
+    traces: Arc<RwLock<TraceStore>>,
     running: Option<Running>,
 }
 
@@ -44,20 +46,23 @@ struct Running {
 impl Monitor {
     pub(crate) fn start(config: Config) -> Result<Self, Error> {
         let snapshots = SnapshotCell::new();
+        let traces = Arc::new(RwLock::new(TraceStore::new(trace::DEFAULT_CAPACITY)));
         if config.disabled {
             return Ok(Self {
                 config,
                 snapshots,
+                traces,
                 running: None,
             });
         }
         if RUNNING.swap(true, SeqCst) {
             return Err(Error::AlreadyRunning);
         }
-        match Self::spawn(&config, &snapshots) {
+        match Self::spawn(&config, &snapshots, &traces) {
             Ok(running) => Ok(Self {
                 config,
                 snapshots,
+                traces,
                 running: Some(running),
             }),
             Err(e) => {
@@ -67,7 +72,11 @@ impl Monitor {
         }
     }
 
-    fn spawn(config: &Config, snapshots: &SnapshotCell) -> Result<Running, Error> {
+    fn spawn(
+        config: &Config,
+        snapshots: &SnapshotCell,
+        traces: &Arc<RwLock<TraceStore>>,
+    ) -> Result<Running, Error> {
         let registry = if config.metrics.install_recorder {
             Some(registry::install(config.metrics.max_series_per_metric)?)
         } else {
@@ -90,6 +99,7 @@ impl Monitor {
         let pipeline = Pipeline {
             config: config.clone(),
             snapshots: snapshots.clone(),
+            traces: Arc::clone(traces),
             registry,
             functions: FunctionCollector::new(),
             started: Instant::now(),
@@ -129,6 +139,22 @@ impl Monitor {
     /// The latest published snapshot (at most one tick old).
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshots.load()
+    }
+
+    /// The stored traces matching `query`, newest first (as of the last tick).
+    pub fn find_traces(&self, query: &TraceQuery) -> Vec<TraceSummary> {
+        self.traces
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .query(query)
+    }
+
+    /// The stored spans of trace `id` as a tree (as of the last tick).
+    pub fn trace(&self, id: TraceId) -> Option<TraceTree> {
+        self.traces
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .trace(id)
     }
 
     /// A handle to the published snapshots, for readers that outlive a borrow.
@@ -173,6 +199,7 @@ impl Drop for Monitor {
 struct Pipeline {
     config: Config,
     snapshots: SnapshotCell,
+    traces: Arc<RwLock<TraceStore>>,
     registry: Option<Arc<Registry>>,
     functions: FunctionCollector,
     started: Instant,
@@ -196,8 +223,11 @@ impl Pipeline {
             let (stop, stopped) = watch::channel(false);
             let server = listener.and_then(|listener| {
                 let listener = tokio::net::TcpListener::from_std(listener).ok()?;
-                let server =
-                    dashboard::Server::new(self.config.dashboard.clone(), self.snapshots.clone());
+                let server = dashboard::Server::new(
+                    self.config.dashboard.clone(),
+                    self.snapshots.clone(),
+                    Arc::clone(&self.traces),
+                );
                 Some(tokio::spawn(server.run(listener, stopped)))
             });
             let mut ticks = tokio::time::interval(self.config.tick);
@@ -231,6 +261,19 @@ impl Pipeline {
         }
     }
 
+    /// Moves the spans finished since the last tick into the store.
+    fn store_spans(&self) -> TraceStats {
+        let mut store = self.traces.write().unwrap_or_else(PoisonError::into_inner);
+        store.insert(trace::drain());
+        let stats = store.stats();
+        TraceStats {
+            spans: stats.spans,
+            evicted: stats.evicted,
+            over_trace_cap: stats.over_trace_cap,
+            dropped: trace::dropped(),
+        }
+    }
+
     fn build(&mut self) -> Snapshot {
         let begin = Instant::now();
         self.tick += 1;
@@ -240,6 +283,7 @@ impl Pipeline {
             .as_ref()
             .map(|r| r.snapshot())
             .unwrap_or_default();
+        let traces = self.store_spans();
         Snapshot {
             tick: self.tick,
             taken_at_unix_ms: SystemTime::now()
@@ -255,6 +299,7 @@ impl Pipeline {
             },
             functions,
             metrics,
+            traces,
         }
     }
 }

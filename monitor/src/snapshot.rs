@@ -24,6 +24,21 @@ pub struct Snapshot {
     pub metrics: Vec<MetricFamily>,
     /// The monitor's own figures.
     pub monitor: MonitorStats,
+    /// The trace store's figures.
+    pub traces: TraceStats,
+}
+
+/// How many spans the trace store holds and has lost.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct TraceStats {
+    /// Spans stored now.
+    pub spans: usize,
+    /// Spans evicted (oldest first) to stay within capacity.
+    pub evicted: u64,
+    /// Spans refused because their trace reached the per-trace cap.
+    pub over_trace_cap: u64,
+    /// Spans dropped before the store because the hand-over queue was full.
+    pub dropped: u64,
 }
 
 /// Cumulative figures of one `#[profile]`d or `#[traced]` function.

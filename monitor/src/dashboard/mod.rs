@@ -36,8 +36,9 @@ mod response;
 mod routes;
 mod server;
 mod stats;
+mod traces;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -45,26 +46,33 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::config::DashboardConfig;
 use crate::publish::SnapshotCell;
+use crate::trace::TraceStore;
 
 /// Serves the published snapshots over HTTP.
 pub struct Server {
     settings: DashboardConfig,
     snapshots: SnapshotCell,
+    traces: Arc<RwLock<TraceStore>>,
 }
 
 impl Server {
     /// A server for `snapshots` with `settings`.
-    pub fn new(settings: DashboardConfig, snapshots: SnapshotCell) -> Self {
+    pub fn new(
+        settings: DashboardConfig,
+        snapshots: SnapshotCell,
+        traces: Arc<RwLock<TraceStore>>,
+    ) -> Self {
         Self {
             settings,
             snapshots,
+            traces,
         }
     }
 
     /// Accepts connections until `stop` becomes true (or its sender is
     /// dropped), then lets requests in flight finish, within a bound.
     pub async fn run(self, listener: TcpListener, stop: watch::Receiver<bool>) {
-        let state = Arc::new(State::new(&self.settings, self.snapshots));
+        let state = Arc::new(State::new(&self.settings, self.snapshots, self.traces));
         server::run(state, listener, stop).await;
     }
 }
@@ -87,12 +95,17 @@ struct State {
     /// One permit per open connection.
     permits: Arc<Semaphore>,
     snapshots: SnapshotCell,
+    traces: Arc<RwLock<TraceStore>>,
     cache: cache::Cache,
     stats: stats::ServerStats,
 }
 
 impl State {
-    fn new(settings: &DashboardConfig, snapshots: SnapshotCell) -> Self {
+    fn new(
+        settings: &DashboardConfig,
+        snapshots: SnapshotCell,
+        traces: Arc<RwLock<TraceStore>>,
+    ) -> Self {
         // The configuration validates these; clamp anyway so that no setting
         // can make the server panic (the semaphore has a maximum, timers too).
         let max_connections = settings.max_connections.clamp(1, Semaphore::MAX_PERMITS);
@@ -107,6 +120,7 @@ impl State {
             max_connections,
             permits: Arc::new(Semaphore::new(max_connections)),
             snapshots,
+            traces,
             cache: cache::Cache::new(),
             stats: stats::ServerStats::new(),
         }

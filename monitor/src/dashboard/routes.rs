@@ -9,10 +9,11 @@ use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::response::{self, Body};
-use super::{auth, body, State};
+use super::{auth, body, traces, State};
 
 /// The paths served, for the 404 message.
-const PATHS: &str = "/metrics, /api/v1/functions, /api/v1/snapshot";
+const PATHS: &str =
+    "/metrics, /api/v1/functions, /api/v1/snapshot, /api/v1/traces, /api/v1/traces/{trace_id}";
 
 /// Methods every route accepts (hyper leaves the body out for `HEAD`).
 const READ_ONLY: &str = "GET, HEAD";
@@ -49,10 +50,12 @@ async fn respond(state: &State, request: Request<Incoming>) -> Response<Body> {
 }
 
 /// The resources served.
-enum Resource {
+enum Resource<'a> {
     Metrics,
     Functions,
     Snapshot,
+    Traces,
+    Trace(&'a str),
 }
 
 fn route(state: &State, parts: &Parts) -> Response<Body> {
@@ -61,6 +64,10 @@ fn route(state: &State, parts: &Parts) -> Response<Body> {
         "/metrics" => Resource::Metrics,
         "/api/v1/functions" => Resource::Functions,
         "/api/v1/snapshot" => Resource::Snapshot,
+        "/api/v1/traces" => Resource::Traces,
+        _ if path.starts_with("/api/v1/traces/") => {
+            Resource::Trace(&path["/api/v1/traces/".len()..])
+        }
         _ => {
             let message = format!("no such path: {path}; the monitor serves {PATHS}");
             return response::error(StatusCode::NOT_FOUND, &message);
@@ -80,6 +87,18 @@ fn route(state: &State, parts: &Parts) -> Response<Body> {
         }
         Resource::Functions => state.cache.functions(&snapshot),
         Resource::Snapshot => state.cache.snapshot(&snapshot),
+        Resource::Traces => {
+            return traces::list(&state.traces, parts.uri.query()).map_or_else(
+                |(status, message)| response::error(status, &message),
+                response::json,
+            )
+        }
+        Resource::Trace(id) => {
+            return traces::one(&state.traces, id).map_or_else(
+                |(status, message)| response::error(status, &message),
+                response::json,
+            )
+        }
     };
     match encoded {
         Ok(body) => response::json(body),

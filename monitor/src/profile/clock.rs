@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Whether `now` reads the time-stamp counter.
 static USE_TSC: AtomicBool = AtomicBool::new(false);
@@ -15,6 +15,9 @@ static USE_TSC: AtomicBool = AtomicBool::new(false);
 static NANOS_PER_TICK: AtomicU64 = AtomicU64::new(0);
 /// The fallback clock.
 static FALLBACK: OnceLock<quanta::Clock> = OnceLock::new();
+/// A reading of this clock and of the wall clock taken together, to turn
+/// ticks into wall-clock time without a system call per reading.
+static ANCHOR: OnceLock<(u64, u64)> = OnceLock::new();
 
 /// Picks and calibrates the clock. Runs once; called before recording starts.
 pub(crate) fn calibrate() {
@@ -25,7 +28,26 @@ pub(crate) fn calibrate() {
             NANOS_PER_TICK.store(factor, Relaxed);
             USE_TSC.store(true, Relaxed);
         }
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        ANCHOR.get_or_init(|| (now(), wall));
     });
+}
+
+/// Nanoseconds since the Unix epoch at tick `ticks` (after [`calibrate`]).
+pub(crate) fn unix_nanos(ticks: u64) -> u64 {
+    match ANCHOR.get() {
+        Some(&(anchor_ticks, anchor_wall)) if ticks >= anchor_ticks => {
+            anchor_wall + nanos_between(anchor_ticks, ticks)
+        }
+        Some(&(anchor_ticks, anchor_wall)) => {
+            anchor_wall.saturating_sub(nanos_between(ticks, anchor_ticks))
+        }
+        None => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    }
 }
 
 /// A point in time, in ticks of the chosen clock.
@@ -110,6 +132,16 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         let nanos = nanos_between(start, now());
         assert!((20_000_000..200_000_000).contains(&nanos), "{nanos} ns");
+    }
+
+    #[test]
+    fn ticks_map_to_wall_clock_time() {
+        calibrate();
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let mapped = unix_nanos(now());
+        assert!(mapped.abs_diff(wall) < 50_000_000, "{mapped} vs {wall}");
     }
 
     #[test]

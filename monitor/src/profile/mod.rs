@@ -3,7 +3,7 @@
 
 mod call;
 mod callsite;
-mod clock;
+pub(crate) mod clock;
 mod collect;
 mod histogram;
 mod shard;

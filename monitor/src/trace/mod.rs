@@ -12,9 +12,13 @@
 //! - [`inject`] and [`extract`], which carry a context in an
 //!   [`http::HeaderMap`].
 //!
-//! Span recording (`#[monitor::traced]`, the trace store, sampling and the
-//! `tracing` layer) comes next; until then a service can already pass trace
-//! ids through, so its callers' and callees' traces stay connected.
+//! - span recording: [`SpanGuard`] (what `#[monitor::traced]` expands to),
+//!   the current span per thread ([`current`], [`enter_context`]) and per
+//!   future ([`WithContext`]); finished spans are sent to the monitor
+//!   thread, which keeps the most recent ones in a bounded [`TraceStore`]
+//!   served at `/api/v1/traces`.
+//!
+//! Sampling, the `tracing` layer and OTLP export come next.
 //!
 //! # In a service
 //!
@@ -39,12 +43,24 @@
 //! never panic; [`ParseError`] says what was wrong for those who parse
 //! directly.
 
+mod collect;
 mod context;
 mod error;
 mod id;
 mod propagate;
+mod span;
+mod store;
 
+pub(crate) use collect::{drain, dropped};
 pub use context::{TraceContext, TraceState};
 pub use error::{Field, ParseError};
 pub use id::{SpanId, TraceId};
 pub use propagate::{extract, inject, TRACEPARENT, TRACESTATE};
+pub use span::{
+    current, enter_context, Attribute, ContextGuard, SpanContext, SpanGuard, SpanRecord,
+    WithContext,
+};
+pub use store::{
+    SpanNode, TraceQuery, TraceStore, TraceStoreStats, TraceSummary, TraceTree, DEFAULT_CAPACITY,
+    MAX_SPANS_PER_TRACE,
+};

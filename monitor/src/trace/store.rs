@@ -1,0 +1,316 @@
+//! The trace store: the most recent spans in a bounded ring, queried by the
+//! HTTP endpoints. Memory is bounded by the span capacity, not by traffic.
+
+use std::collections::{HashMap, VecDeque};
+
+use serde::Serialize;
+
+use super::id::{SpanId, TraceId};
+use super::span::SpanRecord;
+
+/// Spans kept by default.
+pub const DEFAULT_CAPACITY: usize = 100_000;
+/// Spans kept per trace; further spans of one trace are dropped and counted.
+pub const MAX_SPANS_PER_TRACE: usize = 1_000;
+
+/// The most recent spans, oldest evicted first.
+pub struct TraceStore {
+    spans: VecDeque<SpanRecord>,
+    capacity: usize,
+    per_trace: HashMap<TraceId, usize>,
+    evicted: u64,
+    over_trace_cap: u64,
+}
+
+/// Which traces to list.
+#[derive(Clone, Debug, Default)]
+pub struct TraceQuery {
+    /// Only traces with a span whose name contains this.
+    pub name: Option<String>,
+    /// Only traces at least this long, in nanoseconds.
+    pub min_duration_ns: Option<u64>,
+    /// Only traces with (true) or without (false) an error.
+    pub error: Option<bool>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+/// One trace in a listing.
+#[derive(Clone, Debug, Serialize)]
+pub struct TraceSummary {
+    /// The trace.
+    pub trace_id: TraceId,
+    /// Name of the earliest span without a parent in the store.
+    pub root: &'static str,
+    /// Start of the earliest span, nanoseconds since the Unix epoch.
+    pub start_unix_ns: u64,
+    /// From the first span's start to the last span's end.
+    pub duration_ns: u64,
+    /// Spans stored.
+    pub spans: usize,
+    /// Whether any span recorded an error.
+    pub error: bool,
+}
+
+/// A span with its children, for `/api/v1/traces/{id}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SpanNode {
+    /// The span.
+    #[serde(flatten)]
+    pub span: SpanRecord,
+    /// Spans whose parent is this one, by start time.
+    pub children: Vec<SpanNode>,
+}
+
+/// A whole trace as a tree.
+#[derive(Clone, Debug, Serialize)]
+pub struct TraceTree {
+    /// Listing figures.
+    #[serde(flatten)]
+    pub summary: TraceSummary,
+    /// Spans whose parent is not in the store (normally one root).
+    pub roots: Vec<SpanNode>,
+}
+
+/// Counters for the snapshot.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct TraceStoreStats {
+    /// Spans held now.
+    pub spans: usize,
+    /// Spans evicted to make room.
+    pub evicted: u64,
+    /// Spans refused because their trace reached the per-trace cap.
+    pub over_trace_cap: u64,
+}
+
+impl TraceStore {
+    /// A store keeping at most `capacity` spans.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            spans: VecDeque::new(),
+            capacity: capacity.max(1),
+            per_trace: HashMap::new(),
+            evicted: 0,
+            over_trace_cap: 0,
+        }
+    }
+
+    /// Adds spans, evicting the oldest beyond the capacity.
+    pub fn insert(&mut self, spans: impl IntoIterator<Item = SpanRecord>) {
+        for span in spans {
+            let count = self.per_trace.entry(span.trace_id).or_insert(0);
+            if *count >= MAX_SPANS_PER_TRACE {
+                self.over_trace_cap += 1;
+                continue;
+            }
+            *count += 1;
+            if self.spans.len() == self.capacity {
+                self.evict_oldest();
+            }
+            self.spans.push_back(span);
+        }
+    }
+
+    fn evict_oldest(&mut self) {
+        let Some(old) = self.spans.pop_front() else {
+            return;
+        };
+        self.evicted += 1;
+        if let Some(count) = self.per_trace.get_mut(&old.trace_id) {
+            *count -= 1;
+            if *count == 0 {
+                self.per_trace.remove(&old.trace_id);
+            }
+        }
+    }
+
+    /// Counters for the snapshot.
+    pub fn stats(&self) -> TraceStoreStats {
+        TraceStoreStats {
+            spans: self.spans.len(),
+            evicted: self.evicted,
+            over_trace_cap: self.over_trace_cap,
+        }
+    }
+
+    /// Traces matching `query`, newest first.
+    pub fn query(&self, query: &TraceQuery) -> Vec<TraceSummary> {
+        let mut traces: HashMap<TraceId, Vec<&SpanRecord>> = HashMap::new();
+        for span in &self.spans {
+            traces.entry(span.trace_id).or_default().push(span);
+        }
+        let mut summaries: Vec<TraceSummary> = traces
+            .into_iter()
+            .filter(|(_, spans)| match &query.name {
+                Some(name) => spans.iter().any(|s| s.name.contains(name.as_str())),
+                None => true,
+            })
+            .map(|(id, spans)| summarize(id, &spans))
+            .filter(|t| query.min_duration_ns.is_none_or(|min| t.duration_ns >= min))
+            .filter(|t| query.error.is_none_or(|error| t.error == error))
+            .collect();
+        summaries.sort_by_key(|t| std::cmp::Reverse(t.start_unix_ns));
+        summaries.truncate(query.limit);
+        summaries
+    }
+
+    /// The trace `id` as a tree, if any of its spans are stored.
+    pub fn trace(&self, id: TraceId) -> Option<TraceTree> {
+        let mut spans: Vec<&SpanRecord> = self.spans.iter().filter(|s| s.trace_id == id).collect();
+        if spans.is_empty() {
+            return None;
+        }
+        spans.sort_by_key(|s| s.start_unix_ns);
+        let summary = summarize(id, &spans);
+        let present: std::collections::HashSet<SpanId> = spans.iter().map(|s| s.span_id).collect();
+        let mut children: HashMap<SpanId, Vec<&SpanRecord>> = HashMap::new();
+        let mut roots = Vec::new();
+        for span in &spans {
+            match span.parent_span_id.filter(|p| present.contains(p)) {
+                Some(parent) => children.entry(parent).or_default().push(span),
+                None => roots.push(*span),
+            }
+        }
+        let roots = roots.into_iter().map(|s| node(s, &children, 0)).collect();
+        Some(TraceTree { summary, roots })
+    }
+}
+
+/// Nesting deeper than this is cut (a cycle in bad data cannot recurse forever).
+const MAX_DEPTH: usize = 256;
+
+fn node(span: &SpanRecord, children: &HashMap<SpanId, Vec<&SpanRecord>>, depth: usize) -> SpanNode {
+    let kids = match children.get(&span.span_id) {
+        Some(kids) if depth < MAX_DEPTH => {
+            kids.iter().map(|k| node(k, children, depth + 1)).collect()
+        }
+        _ => Vec::new(),
+    };
+    SpanNode {
+        span: span.clone(),
+        children: kids,
+    }
+}
+
+fn summarize(trace_id: TraceId, spans: &[&SpanRecord]) -> TraceSummary {
+    let start = spans.iter().map(|s| s.start_unix_ns).min().unwrap_or(0);
+    let end = spans
+        .iter()
+        .map(|s| s.start_unix_ns + s.duration_ns)
+        .max()
+        .unwrap_or(start);
+    let ids: std::collections::HashSet<SpanId> = spans.iter().map(|s| s.span_id).collect();
+    let root = spans
+        .iter()
+        .filter(|s| s.parent_span_id.is_none_or(|p| !ids.contains(&p)))
+        .min_by_key(|s| s.start_unix_ns)
+        .map_or("", |s| s.name);
+    TraceSummary {
+        trace_id,
+        root,
+        start_unix_ns: start,
+        duration_ns: end - start,
+        spans: spans.len(),
+        error: spans.iter().any(|s| s.error.is_some()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(
+        trace: u128,
+        id: u64,
+        parent: Option<u64>,
+        start: u64,
+        duration: u64,
+        error: bool,
+    ) -> SpanRecord {
+        SpanRecord {
+            trace_id: TraceId::from_u128(trace).expect("non-zero"),
+            span_id: SpanId::from_u64(id).expect("non-zero"),
+            parent_span_id: parent.and_then(SpanId::from_u64),
+            remote_parent: false,
+            name: if parent.is_none() { "root" } else { "child" },
+            module: "m",
+            start_unix_ns: start,
+            duration_ns: duration,
+            attributes: Vec::new(),
+            error: error.then(|| "boom".to_string()),
+        }
+    }
+
+    #[test]
+    fn trees_and_queries() {
+        let mut store = TraceStore::new(100);
+        store.insert([
+            span(1, 1, None, 100, 50, false),
+            span(1, 2, Some(1), 110, 10, false),
+            span(1, 3, Some(2), 112, 5, true),
+            span(2, 9, None, 500, 5, false),
+        ]);
+        let tree = store
+            .trace(TraceId::from_u128(1).expect("non-zero"))
+            .expect("trace 1");
+        assert_eq!(tree.summary.spans, 3);
+        assert!(tree.summary.error);
+        assert_eq!(tree.roots.len(), 1);
+        assert_eq!(
+            tree.roots[0].children[0].children[0].span.span_id,
+            SpanId::from_u64(3).expect("non-zero")
+        );
+
+        let all = store.query(&TraceQuery {
+            limit: 10,
+            ..TraceQuery::default()
+        });
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            all[0].trace_id,
+            TraceId::from_u128(2).expect("non-zero"),
+            "newest first"
+        );
+        let slow = store.query(&TraceQuery {
+            limit: 10,
+            min_duration_ns: Some(20),
+            ..TraceQuery::default()
+        });
+        assert_eq!(slow.len(), 1);
+        let failed = store.query(&TraceQuery {
+            limit: 10,
+            error: Some(true),
+            ..TraceQuery::default()
+        });
+        assert_eq!(failed.len(), 1);
+        assert_eq!(
+            store
+                .query(&TraceQuery {
+                    limit: 1,
+                    ..TraceQuery::default()
+                })
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn capacity_and_per_trace_cap_bound_memory() {
+        let mut store = TraceStore::new(10);
+        store.insert((1..=25).map(|i| span(u128::from(i), i, None, i, 1, false)));
+        assert_eq!(store.stats().spans, 10);
+        assert_eq!(store.stats().evicted, 15);
+        assert!(
+            store
+                .trace(TraceId::from_u128(1).expect("non-zero"))
+                .is_none(),
+            "oldest evicted"
+        );
+
+        let mut store = TraceStore::new(10 * MAX_SPANS_PER_TRACE);
+        store
+            .insert((1..=MAX_SPANS_PER_TRACE as u64 + 5).map(|i| span(7, i, Some(1), i, 1, false)));
+        assert_eq!(store.stats().spans, MAX_SPANS_PER_TRACE);
+        assert_eq!(store.stats().over_trace_cap, 5);
+    }
+}

@@ -1,0 +1,6 @@
+#[monitor::traced(skip_all, level = "info")]
+fn f() {}
+
+fn main() {
+    f();
+}
