@@ -57,8 +57,8 @@ pub use error::{Field, ParseError};
 pub use id::{SpanId, TraceId};
 pub use propagate::{extract, inject, TRACEPARENT, TRACESTATE};
 pub use span::{
-    current, enter_context, Attribute, ContextGuard, SpanContext, SpanGuard, SpanRecord,
-    WithContext,
+    current, enter_context, Attribute, ContextGuard, SpanContext, SpanEvent, SpanGuard, SpanRecord,
+    WithContext, MAX_EVENTS_PER_SPAN,
 };
 pub use store::{
     SpanNode, TraceQuery, TraceStore, TraceStoreStats, TraceSummary, TraceTree, DEFAULT_CAPACITY,

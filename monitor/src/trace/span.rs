@@ -128,6 +128,25 @@ pub struct SpanRecord {
     pub attributes: Vec<Attribute>,
     /// The error message, when the call returned `Err` or panicked.
     pub error: Option<String>,
+    /// Events recorded inside the span (from `tracing`), oldest first, at
+    /// most [`MAX_EVENTS_PER_SPAN`].
+    pub events: Vec<SpanEvent>,
+    /// Events beyond [`MAX_EVENTS_PER_SPAN`], counted and dropped.
+    pub dropped_events: u32,
+}
+
+/// Events kept per span.
+pub const MAX_EVENTS_PER_SPAN: usize = 128;
+
+/// Something that happened inside a span, such as a `tracing` event.
+#[derive(Clone, Debug, Serialize)]
+pub struct SpanEvent {
+    /// When, nanoseconds since the Unix epoch.
+    pub unix_ns: u64,
+    /// Severity (`ERROR`, `WARN`, `INFO`, `DEBUG`, `TRACE`).
+    pub level: &'static str,
+    /// The message and fields.
+    pub attributes: Vec<Attribute>,
 }
 
 /// A span being recorded: what a `#[traced]` call holds from entry to exit.
@@ -270,6 +289,8 @@ impl SpanGuard {
             duration_ns: clock::nanos_between(active.start, clock::now()),
             attributes: active.attributes,
             error,
+            events: Vec::new(),
+            dropped_events: 0,
         };
         submit(record);
     }

@@ -238,6 +238,8 @@ mod tests {
             duration_ns: duration,
             attributes: Vec::new(),
             error: error.then(|| "boom".to_string()),
+            events: Vec::new(),
+            dropped_events: 0,
         }
     }
 
