@@ -1,6 +1,6 @@
 //! W3C Trace Context parsing and propagation under arbitrary input.
 
-use monitor::trace::{extract, inject, SpanId, TraceContext, TraceId, TraceState};
+use monitor::trace::{extract, inject_context, SpanId, TraceContext, TraceId, TraceState};
 use proptest::prelude::*;
 
 /// An empty `http::HeaderMap`. Only `monitor` depends on `http`, not this
@@ -109,7 +109,7 @@ proptest! {
     fn valid_contexts_round_trip_through_headers(context in context()) {
         assert_valid(&context)?;
         let mut headers = header_map!();
-        inject(&context, &mut headers);
+        inject_context(&context, &mut headers);
         prop_assert_eq!(headers.contains_key("tracestate"), !context.trace_state.is_empty());
         prop_assert_eq!(extract(&headers), Some(context.clone()));
         let child = context.child();

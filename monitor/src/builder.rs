@@ -20,6 +20,7 @@ pub struct Builder {
     max_series_per_metric: Option<usize>,
     max_connections: Option<usize>,
     header_timeout: Option<Duration>,
+    trace_sample_ratio: Option<f64>,
 }
 
 /// A builder for a monitor with settings made in code.
@@ -84,6 +85,12 @@ impl Builder {
         self
     }
 
+    /// Share of new traces sampled, 0.0 to 1.0 (checked in [`Builder::start`]).
+    pub fn trace_sample_ratio(mut self, ratio: f64) -> Self {
+        self.trace_sample_ratio = Some(ratio);
+        self
+    }
+
     /// The configuration these settings give, over file and environment.
     pub fn config(&self) -> Result<Config, ConfigError> {
         let env = |name: &str| std::env::var(name).ok();
@@ -123,6 +130,9 @@ impl Builder {
         }
         if let Some(max) = self.max_series_per_metric {
             config.metrics.max_series_per_metric = max;
+        }
+        if let Some(ratio) = self.trace_sample_ratio {
+            config.trace.sample_ratio = ratio;
         }
         if let Some(max) = self.max_connections {
             config.dashboard.max_connections = max;

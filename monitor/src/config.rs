@@ -67,6 +67,31 @@ pub struct Config {
     pub dashboard: DashboardConfig,
     /// The `metrics` facade recorder.
     pub metrics: MetricsConfig,
+    /// Span sampling and storage.
+    pub trace: TraceConfig,
+}
+
+/// Settings of span sampling and the trace store.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TraceConfig {
+    /// Share of new traces sampled (0.0 to 1.0); a remote parent's decision
+    /// is followed. Unsampled traces are still kept when they fail or are slow.
+    pub sample_ratio: f64,
+    /// Unsampled traces whose root takes at least this long are kept.
+    pub slow_threshold: Duration,
+    /// Spans kept in the store.
+    pub max_spans: usize,
+}
+
+impl Default for TraceConfig {
+    fn default() -> Self {
+        Self {
+            sample_ratio: 1.0,
+            slow_threshold: Duration::from_millis(500),
+            max_spans: 100_000,
+        }
+    }
 }
 
 /// Settings of the HTTP endpoint.
@@ -105,6 +130,7 @@ impl Default for Config {
             data_dir: PathBuf::from(".monitor"),
             dashboard: DashboardConfig::default(),
             metrics: MetricsConfig::default(),
+            trace: TraceConfig::default(),
         }
     }
 }
@@ -140,6 +166,15 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     dashboard: Option<FileDashboard>,
     metrics: Option<FileMetrics>,
+    trace: Option<FileTrace>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileTrace {
+    sample_ratio: Option<f64>,
+    slow_threshold: Option<String>,
+    max_spans: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -235,6 +270,18 @@ impl Config {
                 self.dashboard.max_body_bytes = v;
             }
         }
+        if let Some(t) = file.trace {
+            if let Some(v) = t.sample_ratio {
+                self.trace.sample_ratio = v;
+            }
+            if let Some(v) = t.slow_threshold {
+                self.trace.slow_threshold =
+                    parse_duration(&v).map_err(|r| err("trace.slow_threshold", r))?;
+            }
+            if let Some(v) = t.max_spans {
+                self.trace.max_spans = v;
+            }
+        }
         if let Some(m) = file.metrics {
             if let Some(v) = m.install_recorder {
                 self.metrics.install_recorder = v;
@@ -263,6 +310,16 @@ impl Config {
             self.tick = parse_tick(&v)
                 .map_err(|r| ConfigError::new(Origin::Env("MONITOR_TICK"), "tick", r))?;
         }
+        if let Some(v) = env("MONITOR_TRACE_SAMPLE_RATIO") {
+            let origin = Origin::Env("MONITOR_TRACE_SAMPLE_RATIO");
+            self.trace.sample_ratio = v.trim().parse().map_err(|_| {
+                ConfigError::new(
+                    origin,
+                    "trace.sample_ratio",
+                    format!("{v:?} is not a number from 0 to 1"),
+                )
+            })?;
+        }
         if let Some(v) = env("MONITOR_DISABLE") {
             self.disabled = parse_flag(&v)
                 .map_err(|r| ConfigError::new(Origin::Env("MONITOR_DISABLE"), "disabled", r))?;
@@ -285,6 +342,12 @@ impl Config {
         }
         if d.header_timeout.is_zero() {
             return err("dashboard.header_timeout", "must be longer than zero");
+        }
+        if !(0.0..=1.0).contains(&self.trace.sample_ratio) {
+            return err("trace.sample_ratio", "must be a number from 0 to 1");
+        }
+        if self.trace.max_spans == 0 {
+            return err("trace.max_spans", "must be at least 1");
         }
         if self.metrics.max_series_per_metric == 0 {
             return err("metrics.max_series_per_metric", "must be at least 1");
@@ -423,6 +486,18 @@ mod tests {
 
         let e = load_toml("[metrics]\nmax_series_per_metric = \"many\"\n").unwrap_err();
         assert_eq!(e.key, "metrics.max_series_per_metric", "{e}");
+    }
+
+    #[test]
+    fn trace_settings() {
+        let c =
+            load_toml("[trace]\nsample_ratio = 0.25\nslow_threshold = \"2s\"\nmax_spans = 10\n")
+                .unwrap();
+        assert_eq!(c.trace.sample_ratio, 0.25);
+        assert_eq!(c.trace.slow_threshold, Duration::from_secs(2));
+        assert_eq!(c.trace.max_spans, 10);
+        let e = load_toml("[trace]\nsample_ratio = 1.5\n").unwrap_err();
+        assert_eq!(e.key, "trace.sample_ratio");
     }
 
     #[test]

@@ -46,7 +46,14 @@ struct Running {
 impl Monitor {
     pub(crate) fn start(config: Config) -> Result<Self, Error> {
         let snapshots = SnapshotCell::new();
-        let traces = Arc::new(RwLock::new(TraceStore::new(trace::DEFAULT_CAPACITY)));
+        let traces = Arc::new(RwLock::new(TraceStore::with_slow_threshold(
+            config.trace.max_spans,
+            config
+                .trace
+                .slow_threshold
+                .as_nanos()
+                .min(u128::from(u64::MAX)) as u64,
+        )));
         if config.disabled {
             return Ok(Self {
                 config,
@@ -105,7 +112,9 @@ impl Monitor {
             started: Instant::now(),
             tick: 0,
         };
+        trace::set_sample_ratio(config.trace.sample_ratio);
         profile::set_enabled(true);
+        trace::install_if_unset();
         let thread = std::thread::Builder::new()
             .name("monitor".into())
             .spawn(move || pipeline.run(listener, receiver))
@@ -271,6 +280,8 @@ impl Pipeline {
             evicted: stats.evicted,
             over_trace_cap: stats.over_trace_cap,
             dropped: trace::dropped(),
+            sampled_out: stats.sampled_out,
+            kept_by_tail: stats.kept_by_tail,
         }
     }
 

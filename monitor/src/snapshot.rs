@@ -39,6 +39,10 @@ pub struct TraceStats {
     pub over_trace_cap: u64,
     /// Spans dropped before the store because the hand-over queue was full.
     pub dropped: u64,
+    /// Spans of unsampled traces dropped (neither failed nor slow).
+    pub sampled_out: u64,
+    /// Unsampled traces kept because they failed or were slow.
+    pub kept_by_tail: u64,
 }
 
 /// Cumulative figures of one `#[profile]`d or `#[traced]` function.

@@ -9,21 +9,25 @@
 //!   [`traceparent`](https://www.w3.org/TR/trace-context/#traceparent-header)
 //!   and [`tracestate`](https://www.w3.org/TR/trace-context/#tracestate-header)
 //!   headers;
-//! - [`inject`] and [`extract`], which carry a context in an
-//!   [`http::HeaderMap`].
+//! - [`inject`] (the current span) and [`inject_context`], [`extract`] and
+//!   [`continue_from`], which carry a context in an [`http::HeaderMap`].
 //!
 //! - span recording: [`SpanGuard`] (what `#[monitor::traced]` expands to),
 //!   the current span per thread ([`current`], [`enter_context`]) and per
 //!   future ([`WithContext`]); finished spans are sent to the monitor
 //!   thread, which keeps the most recent ones in a bounded [`TraceStore`]
 //!   served at `/api/v1/traces`.
+//! - the `tracing` bridge: [`layer()`] records `tracing` spans
+//!   (`#[tracing::instrument]`, `span!`) and their events as monitor spans in
+//!   the same trees; starting the monitor installs it when no global
+//!   subscriber is set.
 //!
-//! Sampling, the `tracing` layer and OTLP export come next.
+//! Sampling and OTLP export come next.
 //!
 //! # In a service
 //!
 //! ```
-//! use monitor::trace::{extract, inject, TraceContext};
+//! use monitor::trace::{extract, inject_context, TraceContext};
 //!
 //! # let incoming = http::HeaderMap::new();
 //! // On an incoming request: continue the caller's trace, or start one.
@@ -34,7 +38,7 @@
 //!
 //! // On an outgoing request: pass it on.
 //! let mut outgoing = http::HeaderMap::new();
-//! inject(&context, &mut outgoing);
+//! inject_context(&context, &mut outgoing);
 //! assert_eq!(extract(&outgoing).unwrap().trace_id, context.trace_id);
 //! ```
 //!
@@ -47,20 +51,24 @@ mod collect;
 mod context;
 mod error;
 mod id;
+mod layer;
 mod propagate;
 mod span;
 mod store;
 
-pub(crate) use collect::{drain, dropped};
+pub(crate) use collect::{drain, dropped, submit};
 pub use context::{TraceContext, TraceState};
 pub use error::{Field, ParseError};
 pub use id::{SpanId, TraceId};
-pub use propagate::{extract, inject, TRACEPARENT, TRACESTATE};
+pub(crate) use layer::install_if_unset;
+pub use layer::{layer, MonitorLayer};
+pub use propagate::{continue_from, extract, inject, inject_context, TRACEPARENT, TRACESTATE};
+pub(crate) use span::set_sample_ratio;
 pub use span::{
     current, enter_context, Attribute, ContextGuard, SpanContext, SpanEvent, SpanGuard, SpanRecord,
     WithContext, MAX_EVENTS_PER_SPAN,
 };
 pub use store::{
     SpanNode, TraceQuery, TraceStore, TraceStoreStats, TraceSummary, TraceTree, DEFAULT_CAPACITY,
-    MAX_SPANS_PER_TRACE,
+    DEFAULT_SLOW_THRESHOLD_NS, MAX_PENDING_SPANS, MAX_SPANS_PER_TRACE,
 };

@@ -3,24 +3,51 @@
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::context::{TraceContext, TraceState};
+use super::span::{current, enter_context, ContextGuard};
 
 /// The W3C `traceparent` header name.
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 /// The W3C `tracestate` header name.
 pub const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 
+/// Writes the current span's context into `headers`, for an outgoing
+/// request made inside it; returns false (and writes nothing) when no span
+/// is current.
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// assert!(!monitor::trace::inject(&mut headers), "no span is current here");
+/// ```
+pub fn inject(headers: &mut HeaderMap) -> bool {
+    match current() {
+        Some(span) => {
+            inject_context(&span.into(), headers);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Continues the caller's trace for an incoming request: makes the
+/// `traceparent` of `headers` the remote parent of the spans started until
+/// the guard is dropped. `None` (a new trace will start) when the header is
+/// missing or malformed.
+pub fn continue_from(headers: &HeaderMap) -> Option<ContextGuard> {
+    extract(headers).map(|remote| enter_context((&remote).into()))
+}
+
 /// Writes `context` into `headers` as `traceparent` (version `00`) and, when
 /// it has members, `tracestate`, replacing any values already there.
 ///
 /// ```
-/// use monitor::trace::{extract, inject, TraceContext};
+/// use monitor::trace::{extract, inject_context, TraceContext};
 ///
 /// let context = TraceContext::new_root(true);
 /// let mut headers = http::HeaderMap::new();
-/// inject(&context, &mut headers);
+/// inject_context(&context, &mut headers);
 /// assert_eq!(extract(&headers), Some(context));
 /// ```
-pub fn inject(context: &TraceContext, headers: &mut HeaderMap) {
+pub fn inject_context(context: &TraceContext, headers: &mut HeaderMap) {
     // Both values are ASCII by construction, so the conversions cannot fail;
     // should they ever, the header is left out rather than the caller hurt.
     if let Ok(value) = HeaderValue::try_from(context.traceparent()) {
@@ -110,7 +137,7 @@ mod tests {
         let mut context = TraceContext::new_root(false);
         context.trace_state = TraceState::parse("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
         let mut map = HeaderMap::new();
-        inject(&context, &mut map);
+        inject_context(&context, &mut map);
         assert_eq!(
             map.get(TRACEPARENT).unwrap(),
             context.traceparent().as_str()
@@ -130,7 +157,7 @@ mod tests {
             ("tracestate", b"stale=2"),
         ]);
         let context = TraceContext::new_root(true);
-        inject(&context, &mut map);
+        inject_context(&context, &mut map);
         assert_eq!(map.get_all(TRACEPARENT).iter().count(), 1);
         assert_eq!(
             map.get(TRACEPARENT).unwrap(),

@@ -9,6 +9,7 @@
 
 use std::cell::Cell;
 use std::fmt::{self, Debug, Display, Write as _};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use serde::Serialize;
 
@@ -54,6 +55,26 @@ impl From<SpanContext> for TraceContext {
             trace_state: TraceState::default(),
         }
     }
+}
+
+/// New local traces are head-sampled when the low 64 bits of their trace id
+/// are below this (`ratio * 2^64`; `u64::MAX` keeps all). Deciding on the id
+/// means every process that sees the trace decides alike.
+static SAMPLE_BELOW: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Sets the share of new traces that are sampled (0.0 to 1.0).
+pub(crate) fn set_sample_ratio(ratio: f64) {
+    let below = if ratio >= 1.0 {
+        u64::MAX
+    } else {
+        (ratio.max(0.0) * 2f64.powi(64)) as u64
+    };
+    SAMPLE_BELOW.store(below, Relaxed);
+}
+
+fn head_sampled(trace_id: TraceId) -> bool {
+    let below = SAMPLE_BELOW.load(Relaxed);
+    below == u64::MAX || (trace_id.to_u128() as u64) < below
 }
 
 thread_local! {
@@ -116,6 +137,8 @@ pub struct SpanRecord {
     pub parent_span_id: Option<SpanId>,
     /// Whether the parent is in another process.
     pub remote_parent: bool,
+    /// The trace's head-sampling decision (the W3C `sampled` flag).
+    pub sampled: bool,
     /// The span name (the function name unless `name = ` was given).
     pub name: &'static str,
     /// The module of the function.
@@ -171,8 +194,7 @@ struct Active {
 
 impl SpanGuard {
     /// Starts a span for `callsite` as a child of the current span (or a new
-    /// root) and makes it current. Records nothing when the monitor is off
-    /// or the trace is not sampled.
+    /// root) and makes it current. Records nothing when the monitor is off.
     #[inline]
     pub fn enter(callsite: &'static Callsite) -> Self {
         let mut guard = Self::start(callsite);
@@ -196,23 +218,9 @@ impl SpanGuard {
     #[inline(never)]
     fn start_recording(callsite: &'static Callsite) -> Self {
         let parent = current();
-        let context = match parent {
-            Some(parent) => SpanContext {
-                trace_id: parent.trace_id,
-                span_id: SpanId::random(),
-                sampled: parent.sampled,
-                local: true,
-            },
-            None => SpanContext {
-                trace_id: TraceId::random(),
-                span_id: SpanId::random(),
-                sampled: true,
-                local: true,
-            },
-        };
-        if !context.sampled {
-            return Self { active: None };
-        }
+        let context = new_context(parent);
+        // Spans of unsampled traces are recorded too: the store keeps such a
+        // trace after all when it holds an error or is slow (tail retention).
         Self {
             active: Some(Active {
                 callsite,
@@ -283,6 +291,7 @@ impl SpanGuard {
             span_id: active.context.span_id,
             parent_span_id: active.parent.map(|p| p.span_id),
             remote_parent: active.parent.is_some_and(|p| !p.local),
+            sampled: active.context.sampled,
             name: active.callsite.name(),
             module: active.callsite.module(),
             start_unix_ns: clock::unix_nanos(active.start),
@@ -354,5 +363,36 @@ fn truncate(text: &mut String, max: usize) {
         }
         text.truncate(end);
         text.push('…');
+    }
+}
+
+/// Formats an attribute value, cut at the length every span keeps (for the
+/// `tracing` layer).
+pub(crate) fn attribute_value(value: fmt::Arguments<'_>) -> String {
+    let mut text = String::new();
+    let _ = text.write_fmt(value);
+    truncate(&mut text, MAX_VALUE_LEN);
+    text
+}
+
+/// The context of a new local span: a child of `parent`, or the root of a
+/// new, head-sampled trace. Used by [`SpanGuard`] and the `tracing` layer.
+pub(crate) fn new_context(parent: Option<SpanContext>) -> SpanContext {
+    match parent {
+        Some(parent) => SpanContext {
+            trace_id: parent.trace_id,
+            span_id: SpanId::random(),
+            sampled: parent.sampled,
+            local: true,
+        },
+        None => {
+            let trace_id = TraceId::random();
+            SpanContext {
+                trace_id,
+                span_id: SpanId::random(),
+                sampled: head_sampled(trace_id),
+                local: true,
+            }
+        }
     }
 }

@@ -13,13 +13,37 @@ pub const DEFAULT_CAPACITY: usize = 100_000;
 /// Spans kept per trace; further spans of one trace are dropped and counted.
 pub const MAX_SPANS_PER_TRACE: usize = 1_000;
 
+/// Traces kept whatever the sampling decision when at least this slow.
+pub const DEFAULT_SLOW_THRESHOLD_NS: u64 = 500_000_000;
+/// Spans of unsampled traces held while their root has not finished.
+pub const MAX_PENDING_SPANS: usize = 20_000;
+/// Inserts (ticks) an unsampled trace may wait for its root before it is dropped.
+const PENDING_TICKS: u64 = 60;
+
 /// The most recent spans, oldest evicted first.
+///
+/// Sampled traces are stored as their spans arrive. Spans of unsampled
+/// traces wait until the trace's local root finishes; the trace is then kept
+/// after all if any span failed or the root took at least the slow threshold
+/// (tail retention), and dropped otherwise. Every drop is counted.
 pub struct TraceStore {
     spans: VecDeque<SpanRecord>,
     capacity: usize,
+    slow_threshold_ns: u64,
     per_trace: HashMap<TraceId, usize>,
+    pending: HashMap<TraceId, Pending>,
+    pending_spans: usize,
+    inserts: u64,
     evicted: u64,
     over_trace_cap: u64,
+    sampled_out: u64,
+    kept_by_tail: u64,
+}
+
+/// An unsampled trace waiting for its root.
+struct Pending {
+    spans: Vec<SpanRecord>,
+    since: u64,
 }
 
 /// Which traces to list.
@@ -81,34 +105,108 @@ pub struct TraceStoreStats {
     pub evicted: u64,
     /// Spans refused because their trace reached the per-trace cap.
     pub over_trace_cap: u64,
+    /// Spans of unsampled traces dropped (not failed, not slow, or never finished).
+    pub sampled_out: u64,
+    /// Unsampled traces kept because they failed or were slow.
+    pub kept_by_tail: u64,
 }
 
 impl TraceStore {
-    /// A store keeping at most `capacity` spans.
+    /// A store keeping at most `capacity` spans, with the default slow threshold.
     pub fn new(capacity: usize) -> Self {
+        Self::with_slow_threshold(capacity, DEFAULT_SLOW_THRESHOLD_NS)
+    }
+
+    /// A store keeping at most `capacity` spans, and unsampled traces whose
+    /// root takes at least `slow_threshold_ns`.
+    pub fn with_slow_threshold(capacity: usize, slow_threshold_ns: u64) -> Self {
         Self {
             spans: VecDeque::new(),
             capacity: capacity.max(1),
+            slow_threshold_ns,
             per_trace: HashMap::new(),
+            pending: HashMap::new(),
+            pending_spans: 0,
+            inserts: 0,
             evicted: 0,
             over_trace_cap: 0,
+            sampled_out: 0,
+            kept_by_tail: 0,
         }
     }
 
-    /// Adds spans, evicting the oldest beyond the capacity.
+    /// Adds finished spans (one tick's worth), evicting the oldest beyond the
+    /// capacity and deciding on unsampled traces whose root has finished.
     pub fn insert(&mut self, spans: impl IntoIterator<Item = SpanRecord>) {
+        self.inserts += 1;
         for span in spans {
-            let count = self.per_trace.entry(span.trace_id).or_insert(0);
-            if *count >= MAX_SPANS_PER_TRACE {
-                self.over_trace_cap += 1;
-                continue;
+            if span.sampled {
+                self.store(span);
+            } else {
+                self.hold(span);
             }
-            *count += 1;
-            if self.spans.len() == self.capacity {
-                self.evict_oldest();
-            }
-            self.spans.push_back(span);
         }
+        self.expire_pending();
+    }
+
+    fn hold(&mut self, span: SpanRecord) {
+        let local_root = span.parent_span_id.is_none() || span.remote_parent;
+        let trace_id = span.trace_id;
+        if self.pending_spans >= MAX_PENDING_SPANS && !local_root {
+            self.sampled_out += 1;
+            return;
+        }
+        let since = self.inserts;
+        let pending = self.pending.entry(trace_id).or_insert_with(|| Pending {
+            spans: Vec::new(),
+            since,
+        });
+        pending.spans.push(span);
+        self.pending_spans += 1;
+        if !local_root {
+            return;
+        }
+        let Some(Pending { spans, .. }) = self.pending.remove(&trace_id) else {
+            return;
+        };
+        self.pending_spans -= spans.len();
+        let root_duration = spans.last().map_or(0, |root| root.duration_ns);
+        if root_duration >= self.slow_threshold_ns || spans.iter().any(|s| s.error.is_some()) {
+            self.kept_by_tail += 1;
+            for span in spans {
+                self.store(span);
+            }
+        } else {
+            self.sampled_out += spans.len() as u64;
+        }
+    }
+
+    /// Drops unsampled traces whose root has not finished in time.
+    fn expire_pending(&mut self) {
+        let now = self.inserts;
+        let mut expired = 0;
+        self.pending.retain(|_, pending| {
+            let keep = now - pending.since < PENDING_TICKS;
+            if !keep {
+                expired += pending.spans.len();
+            }
+            keep
+        });
+        self.pending_spans -= expired;
+        self.sampled_out += expired as u64;
+    }
+
+    fn store(&mut self, span: SpanRecord) {
+        let count = self.per_trace.entry(span.trace_id).or_insert(0);
+        if *count >= MAX_SPANS_PER_TRACE {
+            self.over_trace_cap += 1;
+            return;
+        }
+        *count += 1;
+        if self.spans.len() == self.capacity {
+            self.evict_oldest();
+        }
+        self.spans.push_back(span);
     }
 
     fn evict_oldest(&mut self) {
@@ -130,6 +228,8 @@ impl TraceStore {
             spans: self.spans.len(),
             evicted: self.evicted,
             over_trace_cap: self.over_trace_cap,
+            sampled_out: self.sampled_out,
+            kept_by_tail: self.kept_by_tail,
         }
     }
 
@@ -232,6 +332,7 @@ mod tests {
             span_id: SpanId::from_u64(id).expect("non-zero"),
             parent_span_id: parent.and_then(SpanId::from_u64),
             remote_parent: false,
+            sampled: true,
             name: if parent.is_none() { "root" } else { "child" },
             module: "m",
             start_unix_ns: start,
@@ -294,6 +395,43 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn unsampled_traces_are_kept_only_when_failed_or_slow() {
+        let mut store = TraceStore::with_slow_threshold(100, 1_000);
+        let unsampled = |trace, id, parent, duration, error| SpanRecord {
+            sampled: false,
+            ..span(trace, id, parent, 10, duration, error)
+        };
+        // Children finish first, the root last.
+        store.insert([
+            unsampled(1, 2, Some(1), 5, false),
+            unsampled(1, 1, None, 10, false),
+        ]);
+        store.insert([
+            unsampled(2, 2, Some(1), 5, true),
+            unsampled(2, 1, None, 10, false),
+        ]);
+        store.insert([unsampled(3, 1, None, 5_000, false)]);
+        let id = |n| TraceId::from_u128(n).expect("non-zero");
+        assert!(store.trace(id(1)).is_none(), "fast and fine: sampled out");
+        assert_eq!(
+            store.trace(id(2)).map(|t| t.summary.spans),
+            Some(2),
+            "failed: kept whole"
+        );
+        assert!(store.trace(id(3)).is_some(), "slow: kept");
+        let stats = store.stats();
+        assert_eq!((stats.sampled_out, stats.kept_by_tail), (2, 2));
+
+        // A trace whose root never finishes is dropped after a while.
+        store.insert([unsampled(4, 2, Some(1), 5, true)]);
+        for _ in 0..PENDING_TICKS {
+            store.insert([]);
+        }
+        assert!(store.pending.is_empty());
+        assert_eq!(store.stats().sampled_out, 3);
     }
 
     #[test]
