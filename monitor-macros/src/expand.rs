@@ -328,20 +328,20 @@ impl SpanParts {
     }
 
     /// Ends the span after a body that returned `__monitor_ret`, an `Err`
-    /// when `__monitor_is_err`.
-    fn exit(&self) -> TokenStream {
+    /// when `__monitor_is_err`, at `end` (an `Option` of a clock reading).
+    fn exit(&self, end: &TokenStream) -> TokenStream {
         match self.err {
             Some(err) => quote_spanned! {err=>
-                __monitor_span.exit(::core::option::Option::map(
+                __monitor_span.exit_at(#end, ::core::option::Option::map(
                     ::core::result::Result::as_ref(&__monitor_ret).err(),
                     |__monitor_err| __monitor_err as &dyn ::core::fmt::Display,
                 ));
             },
             None => quote! {
                 if __monitor_is_err {
-                    __monitor_span.exit_with_error();
+                    __monitor_span.exit_with_error_at(#end);
                 } else {
-                    __monitor_span.exit(::core::option::Option::None);
+                    __monitor_span.exit_at(#end, ::core::option::Option::None);
                 }
             },
         }
@@ -370,6 +370,18 @@ fn sync_body(parts: &Parts, output: &Output) -> TokenStream {
         _ => quote!(#private::fn_once(move || { #type_hint #stmts })),
     };
     let span_start = span.as_ref().map(|span| span.start(private, false));
+    // With a span, the call and the span share their two clock readings.
+    let call_enter = match span {
+        Some(_) => {
+            quote!(#private::Call::enter_at(&__MONITOR_CALLSITE, __monitor_span.start_ticks()))
+        }
+        None => quote!(#private::Call::enter(&__MONITOR_CALLSITE)),
+    };
+    let end = quote!(__monitor_end);
+    let call_exit = |is_err: TokenStream| match span {
+        Some(_) => quote!(let __monitor_end = __monitor_call.exit_timed(#is_err);),
+        None => quote!(__monitor_call.exit(#is_err);),
+    };
     let fast_path = quote! {
         #callsite
         #span_start
@@ -377,17 +389,18 @@ fn sync_body(parts: &Parts, output: &Output) -> TokenStream {
         if !#private::is_enabled() {
             return __monitor_body();
         }
-        let __monitor_call = #private::Call::enter(&__MONITOR_CALLSITE);
+        let __monitor_call = #call_enter;
     };
     match output {
         Output::Unit => {
             let span_exit = span
                 .as_ref()
-                .map(|_| quote!(__monitor_span.exit(::core::option::Option::None);));
+                .map(|_| quote!(__monitor_span.exit_at(#end, ::core::option::Option::None);));
+            let call_exit = call_exit(quote!(false));
             quote! {
                 #fast_path
                 __monitor_body();
-                __monitor_call.exit(false);
+                #call_exit
                 #span_exit
             }
         }
@@ -401,13 +414,14 @@ fn sync_body(parts: &Parts, output: &Output) -> TokenStream {
             __monitor_body()
         },
         Output::Named | Output::Opaque => {
-            let span_exit = span.as_ref().map(SpanParts::exit);
+            let span_exit = span.as_ref().map(|span| span.exit(&end));
+            let call_exit = call_exit(quote!(__monitor_is_err));
             quote! {
                 #fast_path
                 #outcome_traits
                 let __monitor_ret = __monitor_body();
                 let __monitor_is_err = (&__monitor_ret).__monitor_is_err();
-                __monitor_call.exit(__monitor_is_err);
+                #call_exit
                 #span_exit
                 __monitor_ret
             }
@@ -477,7 +491,7 @@ fn async_body(parts: &Parts, output: &Output) -> TokenStream {
                     ((__monitor_ret, __monitor_is_err), __monitor_is_err)
                 }
             });
-            let span_exit = span.exit();
+            let span_exit = span.exit(&quote!(::core::option::Option::None));
             quote! {
                 #callsite
                 #span_start

@@ -82,6 +82,10 @@ pub struct TraceConfig {
     pub slow_threshold: Duration,
     /// Spans kept in the store.
     pub max_spans: usize,
+    /// Where to export spans over OTLP/HTTP (`http://host:port`; spans go
+    /// to `<endpoint>/v1/traces`); `None` exports nothing. Needs the
+    /// crate's `otlp` feature.
+    pub otlp_endpoint: Option<http::Uri>,
 }
 
 impl Default for TraceConfig {
@@ -90,6 +94,7 @@ impl Default for TraceConfig {
             sample_ratio: 1.0,
             slow_threshold: Duration::from_millis(500),
             max_spans: 100_000,
+            otlp_endpoint: None,
         }
     }
 }
@@ -175,6 +180,7 @@ struct FileTrace {
     sample_ratio: Option<f64>,
     slow_threshold: Option<String>,
     max_spans: Option<usize>,
+    otlp_endpoint: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -281,6 +287,10 @@ impl Config {
             if let Some(v) = t.max_spans {
                 self.trace.max_spans = v;
             }
+            if let Some(v) = t.otlp_endpoint {
+                self.trace.otlp_endpoint =
+                    parse_otlp_endpoint(&v).map_err(|r| err("trace.otlp_endpoint", r))?;
+            }
         }
         if let Some(m) = file.metrics {
             if let Some(v) = m.install_recorder {
@@ -294,7 +304,8 @@ impl Config {
     }
 
     /// Applies `MONITOR_ADDR`, `MONITOR_TOKEN`, `MONITOR_DATA_DIR`,
-    /// `MONITOR_TICK` and `MONITOR_DISABLE`.
+    /// `MONITOR_TICK`, `MONITOR_TRACE_SAMPLE_RATIO`, `MONITOR_OTLP_ENDPOINT`
+    /// and `MONITOR_DISABLE`.
     pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = env("MONITOR_ADDR") {
             self.dashboard.addr = parse_addr(&v)
@@ -317,6 +328,15 @@ impl Config {
                     origin,
                     "trace.sample_ratio",
                     format!("{v:?} is not a number from 0 to 1"),
+                )
+            })?;
+        }
+        if let Some(v) = env("MONITOR_OTLP_ENDPOINT") {
+            self.trace.otlp_endpoint = parse_otlp_endpoint(&v).map_err(|r| {
+                ConfigError::new(
+                    Origin::Env("MONITOR_OTLP_ENDPOINT"),
+                    "trace.otlp_endpoint",
+                    r,
                 )
             })?;
         }
@@ -351,6 +371,12 @@ impl Config {
         }
         if self.metrics.max_series_per_metric == 0 {
             return err("metrics.max_series_per_metric", "must be at least 1");
+        }
+        if cfg!(not(feature = "otlp")) && self.trace.otlp_endpoint.is_some() {
+            return err(
+                "trace.otlp_endpoint",
+                "OTLP export is not compiled in; enable the `otlp` feature of the monitor crate (monitor = { features = [\"otlp\"] }) or remove the endpoint",
+            );
         }
         Ok(())
     }
@@ -390,6 +416,40 @@ fn parse_addr(text: &str) -> Result<SocketAddr, String> {
     text.trim()
         .parse()
         .map_err(|_| format!("{text:?} is not a socket address; expected host:port such as 127.0.0.1:9184 or [::1]:0"))
+}
+
+/// An OTLP/HTTP endpoint: `http://host:port` with an optional path prefix;
+/// an empty value means none. `https` is not supported yet.
+fn parse_otlp_endpoint(text: &str) -> Result<Option<http::Uri>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let uri: http::Uri = text.parse().map_err(|_| {
+        format!("{text:?} is not a URL; expected http://host:port such as http://127.0.0.1:4318")
+    })?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            return Err(format!(
+                "{text:?} uses https, which the OTLP exporter does not support yet; use an http:// endpoint such as a local collector at http://127.0.0.1:4318"
+            ))
+        }
+        _ => {
+            return Err(format!(
+                "{text:?} is not an http:// URL; expected http://host:port such as http://127.0.0.1:4318"
+            ))
+        }
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!("{text:?} has no host; expected http://host:port"));
+    }
+    if uri.query().is_some() {
+        return Err(format!(
+            "{text:?} has a query string; give the collector's base URL"
+        ));
+    }
+    Ok(Some(uri))
 }
 
 fn parse_flag(text: &str) -> Result<bool, String> {
@@ -498,6 +558,18 @@ mod tests {
         assert_eq!(c.trace.max_spans, 10);
         let e = load_toml("[trace]\nsample_ratio = 1.5\n").unwrap_err();
         assert_eq!(e.key, "trace.sample_ratio");
+    }
+
+    #[test]
+    fn an_otlp_endpoint_needs_the_feature() {
+        let r = load_toml("[trace]\notlp_endpoint = \"http://127.0.0.1:4318\"\n");
+        if cfg!(feature = "otlp") {
+            assert!(r.is_ok());
+        } else {
+            let e = r.unwrap_err();
+            assert_eq!(e.key, "trace.otlp_endpoint");
+            assert!(e.reason.contains("enable the `otlp` feature"), "{e}");
+        }
     }
 
     #[test]

@@ -27,6 +27,13 @@
 //! HTTP endpoints serve. Before [`init`], after the guard is dropped, or with
 //! `MONITOR_DISABLE=1`, a profiled call costs one relaxed atomic load.
 //!
+//! # Feature flags
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `reqwest` | `trace::RequestBuilderExt::with_trace_context` for outgoing requests |
+//! | `otlp` | export of spans over OTLP/HTTP protobuf to an OpenTelemetry collector |
+//!
 //! # Configuration
 //!
 //! Defaults, then `monitor.toml` (or the file named by `MONITOR_CONFIG`), then

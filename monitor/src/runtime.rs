@@ -111,6 +111,8 @@ impl Monitor {
             functions: FunctionCollector::new(),
             started: Instant::now(),
             tick: 0,
+            #[cfg(feature = "otlp")]
+            otlp: None,
         };
         trace::set_sample_ratio(config.trace.sample_ratio);
         profile::set_enabled(true);
@@ -213,6 +215,10 @@ struct Pipeline {
     functions: FunctionCollector,
     started: Instant,
     tick: u64,
+    /// The OTLP export task's handle, started on the runtime when an
+    /// endpoint is configured.
+    #[cfg(feature = "otlp")]
+    otlp: Option<trace::OtlpExporter>,
 }
 
 impl Pipeline {
@@ -229,6 +235,15 @@ impl Pipeline {
             Err(_) => return,
         };
         runtime.block_on(async move {
+            #[cfg(feature = "otlp")]
+            {
+                self.otlp = self
+                    .config
+                    .trace
+                    .otlp_endpoint
+                    .as_ref()
+                    .map(trace::OtlpExporter::start);
+            }
             let (stop, stopped) = watch::channel(false);
             let server = listener.and_then(|listener| {
                 let listener = tokio::net::TcpListener::from_std(listener).ok()?;
@@ -251,6 +266,10 @@ impl Pipeline {
                 }
             }
             let _ = stop.send(true);
+            #[cfg(feature = "otlp")]
+            if let Some(otlp) = self.otlp.take() {
+                otlp.shutdown().await;
+            }
             if let Some(server) = server {
                 let _ = server.await;
             }
@@ -272,8 +291,13 @@ impl Pipeline {
 
     /// Moves the spans finished since the last tick into the store.
     fn store_spans(&self) -> TraceStats {
+        let spans = trace::drain();
+        #[cfg(feature = "otlp")]
+        if let Some(otlp) = &self.otlp {
+            otlp.push(&spans);
+        }
         let mut store = self.traces.write().unwrap_or_else(PoisonError::into_inner);
-        store.insert(trace::drain());
+        store.insert(spans);
         let stats = store.stats();
         TraceStats {
             spans: stats.spans,

@@ -42,6 +42,13 @@ impl Call {
     /// Starts timing a call.
     #[inline]
     pub fn enter(callsite: &'static Callsite) -> Self {
+        Self::enter_at(callsite, None)
+    }
+
+    /// Starts timing a call that began at `start` (a reading of the
+    /// profiling clock already taken, by a span) or now when `None`.
+    #[inline]
+    pub fn enter_at(callsite: &'static Callsite, start: Option<u64>) -> Self {
         let mut call = Self {
             callsite,
             start: 0,
@@ -60,24 +67,32 @@ impl Call {
         if let Some(parent_child_ns) = parent {
             call.parent_child_ns = parent_child_ns;
             call.armed = true;
-            call.start = clock::now();
+            call.start = start.unwrap_or_else(clock::now);
         }
         call
     }
 
     /// Ends the call; `is_err` when it returned an `Err`.
     #[inline]
-    pub fn exit(mut self, is_err: bool) {
-        self.finish(if is_err { Outcome::Error } else { Outcome::Ok });
+    pub fn exit(self, is_err: bool) {
+        self.exit_timed(is_err);
+    }
+
+    /// Ends the call and returns the clock reading taken at its end (for a
+    /// span to reuse), or `None` when nothing was recorded.
+    #[inline]
+    pub fn exit_timed(mut self, is_err: bool) -> Option<u64> {
+        self.finish(if is_err { Outcome::Error } else { Outcome::Ok })
     }
 
     #[inline]
-    fn finish(&mut self, outcome: Outcome) {
+    fn finish(&mut self, outcome: Outcome) -> Option<u64> {
         if !self.armed {
-            return;
+            return None;
         }
         self.armed = false;
-        let wall_ns = clock::nanos_between(self.start, clock::now());
+        let end = clock::now();
+        let wall_ns = clock::nanos_between(self.start, end);
         let (callsite, parent_child_ns) = (self.callsite, self.parent_child_ns);
         with_thread(|thread| {
             let child_ns = thread.child_ns.replace(parent_child_ns + wall_ns);
@@ -86,6 +101,7 @@ impl Call {
                 shard.finish(wall_ns, callsite.budget_ns(), outcome);
             }
         });
+        Some(end)
     }
 
     #[cold]

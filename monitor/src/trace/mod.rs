@@ -22,7 +22,10 @@
 //!   the same trees; starting the monitor installs it when no global
 //!   subscriber is set.
 //!
-//! Sampling and OTLP export come next.
+//! - OTLP export (feature `otlp`, module `trace::otlp`):
+//!   with `trace.otlp_endpoint` or `MONITOR_OTLP_ENDPOINT` set, the monitor
+//!   thread also sends the spans of sampled traces to an OpenTelemetry
+//!   collector over OTLP/HTTP protobuf.
 //!
 //! # In a service
 //!
@@ -52,16 +55,26 @@ mod context;
 mod error;
 mod id;
 mod layer;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 mod propagate;
+#[cfg(feature = "reqwest")]
+mod reqwest;
 mod span;
 mod store;
 
+#[cfg(feature = "reqwest")]
+pub use self::reqwest::RequestBuilderExt;
 pub(crate) use collect::{drain, dropped, submit};
 pub use context::{TraceContext, TraceState};
 pub use error::{Field, ParseError};
 pub use id::{SpanId, TraceId};
 pub(crate) use layer::install_if_unset;
 pub use layer::{layer, MonitorLayer};
+#[cfg(feature = "otlp")]
+pub(crate) use otlp::OtlpExporter;
+#[cfg(feature = "otlp")]
+pub use otlp::{otlp_stats, OtlpStats};
 pub use propagate::{continue_from, extract, inject, inject_context, TRACEPARENT, TRACESTATE};
 pub(crate) use span::set_sample_ratio;
 pub use span::{

@@ -263,23 +263,40 @@ impl SpanGuard {
         }
     }
 
+    /// The profiling-clock reading at the span's start, when recording (for
+    /// the call's timing to reuse).
+    #[inline]
+    pub fn start_ticks(&self) -> Option<u64> {
+        self.active.as_ref().map(|a| a.start)
+    }
+
     /// Ends the span; `error` is the message of an `Err` return, if any.
-    pub fn exit(mut self, error: Option<&dyn Display>) {
+    pub fn exit(self, error: Option<&dyn Display>) {
+        self.exit_at(None, error);
+    }
+
+    /// Ends the span at `end` (a clock reading already taken) or now.
+    pub fn exit_at(mut self, end: Option<u64>, error: Option<&dyn Display>) {
         let message = error.map(|e| {
             let mut text = e.to_string();
             truncate(&mut text, MAX_VALUE_LEN);
             text
         });
-        self.finish(message);
+        self.finish(end, message);
     }
 
     /// Ends the span with an error whose message is not known (an `Err`
     /// whose type is not `Display`).
-    pub fn exit_with_error(mut self) {
-        self.finish(Some("error".to_string()));
+    pub fn exit_with_error(self) {
+        self.exit_with_error_at(None);
     }
 
-    fn finish(&mut self, error: Option<String>) {
+    /// [`SpanGuard::exit_with_error`] at `end` (a clock reading) or now.
+    pub fn exit_with_error_at(mut self, end: Option<u64>) {
+        self.finish(end, Some("error".to_string()));
+    }
+
+    fn finish(&mut self, end: Option<u64>, error: Option<String>) {
         let Some(active) = self.active.take() else {
             return;
         };
@@ -295,7 +312,7 @@ impl SpanGuard {
             name: active.callsite.name(),
             module: active.callsite.module(),
             start_unix_ns: clock::unix_nanos(active.start),
-            duration_ns: clock::nanos_between(active.start, clock::now()),
+            duration_ns: clock::nanos_between(active.start, end.unwrap_or_else(clock::now)),
             attributes: active.attributes,
             error,
             events: Vec::new(),
@@ -314,7 +331,7 @@ impl Drop for SpanGuard {
             } else {
                 "cancelled"
             };
-            self.finish(Some(why.to_string()));
+            self.finish(None, Some(why.to_string()));
         }
     }
 }
