@@ -10,7 +10,7 @@ fn span(i: u64) -> u64 {
 const MIB: u64 = 1 << 20;
 
 #[test]
-fn a_million_spans_keep_the_store_at_its_cap() {
+fn ten_million_spans_keep_the_store_at_its_cap() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("monitor.toml");
     std::fs::write(&file, "[trace]\nmax_spans = 10000\n").expect("config written");
@@ -30,17 +30,18 @@ fn a_million_spans_keep_the_store_at_its_cap() {
         }
         monitor.collect_now()
     };
-    // Warm-up: the store fills up to its cap.
-    record(100_000);
+    // Warm-up: the store fills up to its cap and the allocator settles (the
+    // hand-over queue holds up to 50,000 spans between ticks here).
+    record(1_000_000);
     let before = rss_bytes();
-    let snapshot = record(1_000_000);
+    let snapshot = record(9_000_000);
     let after = rss_bytes();
 
     assert_eq!(snapshot.traces.spans, 10_000);
-    assert_eq!(snapshot.traces.evicted, 1_090_000);
+    assert_eq!(snapshot.traces.evicted, 9_990_000, "10 M spans in all");
     assert_eq!(snapshot.traces.dropped, 0, "the hand-over queue kept up");
     assert!(
         after <= before + 2 * MIB,
-        "RSS grew from {before} to {after} bytes over 1 M spans"
+        "RSS grew from {before} to {after} bytes over 9 M spans after warm-up"
     );
 }

@@ -41,8 +41,18 @@ fn find<'a>(node: &'a SpanNode, name: &str) -> Option<&'a SpanNode> {
     node.children.iter().find_map(|child| find(child, name))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn spans_form_trees_across_tasks() {
+#[test]
+fn spans_form_trees_across_tasks() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(trees_across_tasks());
+}
+
+async fn trees_across_tasks() {
     let monitor = monitor::builder()
         .dashboard(false)
         .install_recorder(false)
@@ -117,6 +127,37 @@ async fn spans_form_trees_across_tasks() {
     assert_eq!(tree.roots[0].span.parent_span_id, Some(remote.span_id));
     assert!(tree.roots[0].span.remote_parent);
 }
+
+#[monitor::traced(name = "shop::batch")]
+fn batch() -> trace::SpanContext {
+    let here = trace::current().expect("inside the span");
+    // Work on another thread joins the trace through an explicit handle.
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let _inside = trace::enter_context(here);
+            price(&[4]).expect("priced");
+        });
+    });
+    here
+}
+
+#[test]
+fn a_context_handle_carries_the_trace_to_another_thread() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let monitor = monitor::builder()
+        .dashboard(false)
+        .install_recorder(false)
+        .start()
+        .expect("starts");
+    let here = batch();
+    monitor.collect_now();
+    let tree = monitor.trace(here.trace_id).expect("stored");
+    let price = find(&tree.roots[0], "shop::price").expect("the thread's span joined");
+    assert_eq!(price.span.parent_span_id, Some(here.span_id));
+}
+
+/// One monitor per process at a time: the tests take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn monitor_workspace_price() -> Result<u32, String> {
     price(&[1])
