@@ -445,12 +445,11 @@ fn async_body(parts: &Parts, output: &Output) -> TokenStream {
         stmts,
         span,
     } = parts;
-    let Some(span) = span else {
-        return profile_async_body(parts, output);
+    let span_start = span.as_ref().map(|span| span.start(private, true));
+    let with_context = |future: TokenStream| match span {
+        Some(_) => quote!(#private::WithContext::new(__monitor_span.context(), #future)),
+        None => future,
     };
-    let span_start = span.start(private, true);
-    let with_context =
-        |future: TokenStream| quote!(#private::WithContext::new(__monitor_span.context(), #future));
     match output {
         Output::Unit => {
             let future = with_context(quote! {
@@ -458,13 +457,18 @@ fn async_body(parts: &Parts, output: &Output) -> TokenStream {
                     (async move { #type_hint #stmts }.await, false)
                 }
             });
+            let span_exit = span
+                .as_ref()
+                .map(|_| quote!(__monitor_span.exit(::core::option::Option::None);));
             quote! {
                 #callsite
                 #span_start
                 #private::Instrumented::new(&__MONITOR_CALLSITE, #future).await;
-                __monitor_span.exit(::core::option::Option::None);
+                #span_exit
             }
         }
+        // The body's type falls back to `()` before edition 2024 and to `!`
+        // from it, so it is never named; the call cannot complete normally.
         Output::Never => {
             let future = with_context(quote! {
                 async move {
@@ -483,6 +487,8 @@ fn async_body(parts: &Parts, output: &Output) -> TokenStream {
                 ::core::unreachable!()
             }
         }
+        // `Instrumented` takes `(output, is_err)` and yields the output, which
+        // here is `(value, is_err)` again, for the span to end with.
         Output::Named | Output::Opaque => {
             let future = with_context(quote! {
                 async move {
@@ -491,7 +497,9 @@ fn async_body(parts: &Parts, output: &Output) -> TokenStream {
                     ((__monitor_ret, __monitor_is_err), __monitor_is_err)
                 }
             });
-            let span_exit = span.exit(&quote!(::core::option::Option::None));
+            let span_exit = span
+                .as_ref()
+                .map(|span| span.exit(&quote!(::core::option::Option::None)));
             quote! {
                 #callsite
                 #span_start
@@ -502,51 +510,5 @@ fn async_body(parts: &Parts, output: &Output) -> TokenStream {
                 __monitor_ret
             }
         }
-    }
-}
-
-/// `#[profile]`'s `async fn` body, without a span.
-fn profile_async_body(parts: &Parts, output: &Output) -> TokenStream {
-    let Parts {
-        private,
-        callsite,
-        outcome_traits,
-        type_hint,
-        stmts,
-        ..
-    } = parts;
-    match output {
-        Output::Unit => quote! {
-            #callsite
-            #private::Instrumented::new(&__MONITOR_CALLSITE, async move {
-                (async move { #type_hint #stmts }.await, false)
-            })
-            .await
-        },
-        // The body's type falls back to `()` before edition 2024 and to `!`
-        // from it, so it is never named; the call cannot complete normally.
-        Output::Never => quote! {
-            #callsite
-            #[allow(unreachable_code, clippy::let_unit_value)]
-            let __monitor_never = #private::Instrumented::new(&__MONITOR_CALLSITE, async move {
-                #[allow(unreachable_code, clippy::let_unit_value)]
-                let __monitor_ret = async move { #stmts }.await;
-                #[allow(unreachable_code)]
-                (__monitor_ret, false)
-            })
-            .await;
-            #[allow(unreachable_code)]
-            ::core::unreachable!()
-        },
-        Output::Named | Output::Opaque => quote! {
-            #callsite
-            #outcome_traits
-            #private::Instrumented::new(&__MONITOR_CALLSITE, async move {
-                let __monitor_ret = async move { #type_hint #stmts }.await;
-                let __monitor_is_err = (&__monitor_ret).__monitor_is_err();
-                (__monitor_ret, __monitor_is_err)
-            })
-            .await
-        },
     }
 }

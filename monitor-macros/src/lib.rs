@@ -99,19 +99,23 @@ use proc_macro::TokenStream;
 ///     static __MONITOR_CALLSITE: ::monitor::__private::Callsite =
 ///         ::monitor::__private::Callsite::new("checkout", module_path!(), 50_000_000, true);
 ///     use ::monitor::__private::{OtherOutcome as _, ResultOutcome as _};
-///     ::monitor::__private::Instrumented::new(&__MONITOR_CALLSITE, async move {
-///         let __monitor_ret = async move {
-///             if false {
-///                 let __monitor_type_hint: u32 = loop {};
-///                 return __monitor_type_hint;
+///     let (__monitor_ret, __monitor_is_err) =
+///         ::monitor::__private::Instrumented::new(&__MONITOR_CALLSITE, async move {
+///             let __monitor_ret = async move {
+///                 if false {
+///                     let __monitor_type_hint: u32 = loop {};
+///                     return __monitor_type_hint;
+///                 }
+///                 self.0.drain(..).sum()
 ///             }
-///             self.0.drain(..).sum()
-///         }
+///             .await;
+///             let __monitor_is_err = (&__monitor_ret).__monitor_is_err();
+///             // `Instrumented` reads the outer flag; the inner pair is what
+///             // `#[traced]` ends its span with.
+///             ((__monitor_ret, __monitor_is_err), __monitor_is_err)
+///         })
 ///         .await;
-///         let __monitor_is_err = (&__monitor_ret).__monitor_is_err();
-///         (__monitor_ret, __monitor_is_err)
-///     })
-///     .await
+///     __monitor_ret
 /// }
 /// ```
 ///
