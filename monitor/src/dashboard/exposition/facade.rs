@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use super::text::{push_float, push_label, sanitize_name, Kind, Writer};
+use super::text::{push_label, sanitize_name, Kind, Writer};
 use crate::snapshot::{HistogramSummary, MetricFamily, MetricKind, MetricValue};
 
 /// The label a facade histogram's own `le` label is renamed to, as Prometheus
@@ -110,28 +110,7 @@ fn facade_labels(raw: &[(String, String)], kind: Kind, out: &mut String) {
 
 /// The `_bucket`, `_sum` and `_count` lines of one facade histogram series.
 fn facade_histogram(w: &mut Writer<'_>, name: &str, labels: &str, h: &HistogramSummary) {
-    let bucket = format!("{name}_bucket");
-    let mut le = String::new();
-    let mut last_bound = f64::NEG_INFINITY;
-    let mut running = 0;
-    for &(bound, count) in &h.buckets {
-        // Only finite, strictly ascending bounds; `+Inf` is written below.
-        if !bound.is_finite() || bound <= last_bound {
-            continue;
-        }
-        last_bound = bound;
-        let count = count.clamp(running, h.count.max(running));
-        running = count;
-        le.clear();
-        le.push_str("le=\"");
-        push_float(&mut le, bound);
-        le.push('"');
-        w.sample(&bucket, labels, &le, count);
-    }
-    let count = h.count.max(running);
-    w.sample(&bucket, labels, "le=\"+Inf\"", count);
-    w.sample(&format!("{name}_sum"), labels, "", h.sum);
-    w.sample(&format!("{name}_count"), labels, "", count);
+    w.histogram_series(name, labels, h.buckets.iter().copied(), h.count, h.sum);
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! (`function_calls_total`, `function_calls_duration_seconds`,
 //! `function_calls_concurrent`) and the monitor's extras.
 
-use super::text::{push_float, push_label, Kind, Value, Writer};
+use super::text::{push_label, Kind, Value, Writer};
 use crate::snapshot::{FunctionStats, DURATION_BOUNDS_SECONDS};
 
 /// Nanoseconds as seconds.
@@ -61,35 +61,9 @@ pub(super) fn functions(w: &mut Writer<'_>, functions: &[FunctionStats]) {
         Kind::Histogram,
         "Wall time of profiled function calls, in seconds.",
     );
-    let mut le = String::new();
     for (f, labels) in functions.iter().zip(&labels) {
-        // The shards are read one after another, so the histogram may be a
-        // call ahead of or behind `calls`: clamp to keep the buckets
-        // cumulative and never above `+Inf`.
-        let mut running = 0;
-        for (bound, &count) in DURATION_BOUNDS_SECONDS.into_iter().zip(&f.duration_buckets) {
-            let count = count.clamp(running, f.calls.max(running));
-            running = count;
-            le.clear();
-            le.push_str("le=\"");
-            push_float(&mut le, bound);
-            le.push('"');
-            w.sample("function_calls_duration_seconds_bucket", labels, &le, count);
-        }
-        let calls = f.calls.max(running);
-        w.sample(
-            "function_calls_duration_seconds_bucket",
-            labels,
-            "le=\"+Inf\"",
-            calls,
-        );
-        w.sample(
-            "function_calls_duration_seconds_sum",
-            labels,
-            "",
-            seconds(f.total_ns),
-        );
-        w.sample("function_calls_duration_seconds_count", labels, "", calls);
+        let buckets = DURATION_BOUNDS_SECONDS.into_iter().zip(f.duration_buckets);
+        w.histogram_series(name, labels, buckets, f.calls, seconds(f.total_ns));
     }
 
     let all = |_: &FunctionStats| true;

@@ -117,6 +117,41 @@ impl<'a> Writer<'a> {
         self.out.push('\n');
     }
 
+    /// Writes the `_bucket`, `_sum` and `_count` lines of one histogram
+    /// series. `buckets` are `(upper bound, cumulative count)`; bounds that
+    /// are not finite or not ascending are skipped, and counts are clamped
+    /// to stay cumulative and at most `count` (figures read while calls
+    /// finish may be one ahead or behind), which also gives `+Inf`.
+    pub(crate) fn histogram_series(
+        &mut self,
+        name: &str,
+        labels: &str,
+        buckets: impl IntoIterator<Item = (f64, u64)>,
+        count: u64,
+        sum: f64,
+    ) {
+        let bucket = format!("{name}_bucket");
+        let mut le = String::new();
+        let mut last_bound = f64::NEG_INFINITY;
+        let mut running = 0;
+        for (bound, cumulative) in buckets {
+            if !bound.is_finite() || bound <= last_bound {
+                continue;
+            }
+            last_bound = bound;
+            running = cumulative.clamp(running, count.max(running));
+            le.clear();
+            le.push_str("le=\"");
+            push_float(&mut le, bound);
+            le.push('"');
+            self.sample(&bucket, labels, &le, running);
+        }
+        let count = count.max(running);
+        self.sample(&bucket, labels, "le=\"+Inf\"", count);
+        self.sample(&format!("{name}_sum"), labels, "", sum);
+        self.sample(&format!("{name}_count"), labels, "", count);
+    }
+
     /// Writes one sample line. `labels` is a label list as written by
     /// [`push_label`] (without braces, possibly empty); `extra` is one more
     /// such list (such as `le="0.5"`) appended to it.
