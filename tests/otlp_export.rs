@@ -5,7 +5,7 @@
 //! refused request is retried; a dead endpoint never blocks the application.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
@@ -118,26 +118,26 @@ fn read_until(
     panic!("the receiver did not get everything within {limit:?}; it printed {seen:#?}");
 }
 
+/// Starts the monitor with `endpoint` as its OTLP endpoint, set through a
+/// configuration file written at `config`.
+fn start_exporting_to(config: &std::path::Path, endpoint: &str) -> monitor::Monitor {
+    std::fs::write(config, format!("[trace]\notlp_endpoint = \"{endpoint}\"\n"))
+        .expect("write config");
+    monitor::builder()
+        .config_file(config)
+        .dashboard(false)
+        .install_recorder(false)
+        .start()
+        .unwrap_or_else(|e| panic!("starts exporting to {endpoint}: {e}"))
+}
+
 #[test]
 fn spans_reach_an_otlp_receiver_as_the_store_shows_them() {
     // The first request is refused with 503, so the batch must be retried.
     let receiver = start_receiver(1);
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("monitor.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[trace]\notlp_endpoint = \"http://127.0.0.1:{}\"\n",
-            receiver.port
-        ),
-    )
-    .expect("write config");
-    let monitor = monitor::builder()
-        .config_file(&config)
-        .dashboard(false)
-        .install_recorder(false)
-        .start()
-        .expect("starts with an OTLP endpoint");
+    let monitor = start_exporting_to(&config, &format!("http://127.0.0.1:{}", receiver.port));
 
     let id = handle("ada");
     monitor.collect_now();
@@ -295,18 +295,7 @@ fn spans_reach_an_otlp_receiver_as_the_store_shows_them() {
     let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = dead.local_addr().expect("addr").port();
     drop(dead);
-    let mut file = std::fs::File::create(&config).expect("config");
-    writeln!(
-        file,
-        "[trace]\notlp_endpoint = \"http://127.0.0.1:{port}/\""
-    )
-    .expect("write config");
-    let monitor = monitor::builder()
-        .config_file(&config)
-        .dashboard(false)
-        .install_recorder(false)
-        .start()
-        .expect("starts with an unreachable endpoint");
+    let monitor = start_exporting_to(&config, &format!("http://127.0.0.1:{port}/"));
     let begin = Instant::now();
     for _ in 0..100 {
         handle("bob");
