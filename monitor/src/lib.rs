@@ -33,6 +33,7 @@
 //! |---|---|
 //! | `reqwest` | `trace::RequestBuilderExt::with_trace_context` for outgoing requests |
 //! | `otlp` | export of spans over OTLP/HTTP protobuf to an OpenTelemetry collector |
+//! | `alloc` | [`alloc::Counting`], a counting global allocator: live heap, allocation rate, bytes per profiled call |
 //!
 //! # Configuration
 //!
@@ -44,6 +45,8 @@
 // Library code never unwraps what a user or the network controls.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+#[cfg(feature = "alloc")]
+pub mod alloc;
 mod builder;
 pub mod config;
 mod dashboard;

@@ -109,6 +109,8 @@ impl Monitor {
             traces: Arc::clone(traces),
             registry,
             functions: FunctionCollector::new(),
+            #[cfg(feature = "alloc")]
+            alloc: Default::default(),
             started: Instant::now(),
             tick: 0,
             #[cfg(feature = "otlp")]
@@ -213,6 +215,8 @@ struct Pipeline {
     traces: Arc<RwLock<TraceStore>>,
     registry: Option<Arc<Registry>>,
     functions: FunctionCollector,
+    #[cfg(feature = "alloc")]
+    alloc: crate::alloc::AllocCollector,
     started: Instant,
     tick: u64,
     /// The OTLP export task's handle, started on the runtime when an
@@ -319,6 +323,10 @@ impl Pipeline {
             .map(|r| r.snapshot())
             .unwrap_or_default();
         let traces = self.store_spans();
+        #[cfg(feature = "alloc")]
+        let alloc = self.alloc.collect();
+        #[cfg(not(feature = "alloc"))]
+        let alloc = None;
         Snapshot {
             tick: self.tick,
             taken_at_unix_ms: SystemTime::now()
@@ -335,6 +343,7 @@ impl Pipeline {
             functions,
             metrics,
             traces,
+            alloc,
         }
     }
 }

@@ -26,6 +26,32 @@ pub struct Snapshot {
     pub monitor: MonitorStats,
     /// The trace store's figures.
     pub traces: TraceStats,
+    /// Heap figures from [`alloc::Counting`](crate::alloc), when it is the
+    /// global allocator (feature `alloc`); `None` otherwise.
+    pub alloc: Option<AllocStats>,
+}
+
+/// What the counting allocator saw, process-wide.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct AllocStats {
+    /// Allocations (a reallocation counts as one) since start.
+    pub allocations: u64,
+    /// Frees (a reallocation counts as one) since start.
+    pub frees: u64,
+    /// Bytes allocated since start.
+    pub allocated_bytes: u64,
+    /// Bytes freed since start.
+    pub freed_bytes: u64,
+    /// Bytes allocated and not yet freed: the live heap.
+    pub live_bytes: u64,
+    /// Allocations not yet freed.
+    pub live_allocations: u64,
+    /// Allocations per second since the previous tick (`None` on the first).
+    pub allocations_per_sec: Option<f64>,
+    /// Bytes allocated per second since the previous tick (`None` on the first).
+    pub bytes_per_sec: Option<f64>,
+    /// Threads counting into a slot of their own now.
+    pub threads: usize,
 }
 
 /// How many spans the trace store holds and has lost.
@@ -74,6 +100,12 @@ pub struct FunctionStats {
     pub self_ns: u64,
     /// For `async fn`: time spent inside `poll`, excluding time suspended.
     pub busy_ns: u64,
+    /// Allocations made by the function's own body (nested profiled calls
+    /// excluded), summed over calls; 0 unless [`alloc::Counting`](crate::alloc)
+    /// is the global allocator.
+    pub self_allocations: u64,
+    /// Bytes allocated by the function's own body, like `self_allocations`.
+    pub self_alloc_bytes: u64,
     /// Fastest call, exact (0 when no call finished).
     pub min_ns: u64,
     /// Slowest call, exact.

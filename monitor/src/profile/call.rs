@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::{Context, Poll};
 
+use super::alloc_mark::{AllocMark, Reading};
 use super::callsite::Callsite;
 use super::clock;
 use super::shard::{with_thread, Outcome};
@@ -35,6 +36,7 @@ pub struct Call {
     callsite: &'static Callsite,
     start: u64,
     parent_child_ns: u64,
+    alloc: AllocMark,
     armed: bool,
 }
 
@@ -53,19 +55,22 @@ impl Call {
             callsite,
             start: 0,
             parent_child_ns: 0,
+            alloc: AllocMark::default(),
             armed: false,
         };
         if !is_enabled() {
             return call;
         }
         let parent = with_thread(|thread| {
+            let before = Reading::now();
             if let Some(shard) = thread.shard(callsite) {
                 shard.start();
             }
-            thread.child_ns.replace(0)
+            (thread.child_ns.replace(0), AllocMark::begin(thread, before))
         });
-        if let Some(parent_child_ns) = parent {
+        if let Some((parent_child_ns, alloc)) = parent {
             call.parent_child_ns = parent_child_ns;
+            call.alloc = alloc;
             call.armed = true;
             call.start = start.unwrap_or_else(clock::now);
         }
@@ -93,13 +98,16 @@ impl Call {
         self.armed = false;
         let end = clock::now();
         let wall_ns = clock::nanos_between(self.start, end);
-        let (callsite, parent_child_ns) = (self.callsite, self.parent_child_ns);
+        let (callsite, parent_child_ns, alloc) = (self.callsite, self.parent_child_ns, self.alloc);
         with_thread(|thread| {
             let child_ns = thread.child_ns.replace(parent_child_ns + wall_ns);
-            if let Some(shard) = thread.shard(callsite) {
+            let shard = thread.shard(callsite);
+            let end = alloc.end(thread, shard);
+            if let Some(shard) = shard {
                 shard.add_self(wall_ns.saturating_sub(child_ns));
                 shard.finish(wall_ns, callsite.budget_ns(), outcome);
             }
+            end.settle(thread);
         });
         Some(end)
     }
@@ -202,7 +210,13 @@ where
         if *this.state != State::Running {
             return this.inner.poll(cx).map(|(value, _)| value);
         }
-        let parent_child_ns = with_thread(|thread| thread.child_ns.replace(0)).unwrap_or(0);
+        let (parent_child_ns, alloc) = with_thread(|thread| {
+            (
+                thread.child_ns.replace(0),
+                AllocMark::begin(thread, Reading::now()),
+            )
+        })
+        .unwrap_or_default();
         let poll_start = clock::now();
         let result = this.inner.poll(cx);
         let poll_end = clock::now();
@@ -217,13 +231,16 @@ where
         let wall_ns = clock::nanos_between(*this.start, poll_end);
         with_thread(|thread| {
             let child_ns = thread.child_ns.replace(parent_child_ns + poll_ns);
-            if let Some(shard) = thread.shard(callsite) {
+            let shard = thread.shard(callsite);
+            let end = alloc.end(thread, shard);
+            if let Some(shard) = shard {
                 shard.add_busy(poll_ns);
                 shard.add_self(poll_ns.saturating_sub(child_ns));
                 if let Some(outcome) = finished {
                     shard.finish(wall_ns, callsite.budget_ns(), outcome);
                 }
             }
+            end.settle(thread);
         });
         result.map(|(value, _)| value)
     }

@@ -20,6 +20,8 @@ struct Totals {
     wall_ns: u64,
     self_ns: u64,
     busy_ns: u64,
+    self_allocations: u64,
+    self_alloc_bytes: u64,
     min_ns: u64,
     max_ns: u64,
 }
@@ -36,6 +38,8 @@ impl Default for Totals {
             wall_ns: 0,
             self_ns: 0,
             busy_ns: 0,
+            self_allocations: 0,
+            self_alloc_bytes: 0,
             min_ns: u64::MAX,
             max_ns: 0,
         }
@@ -53,6 +57,8 @@ impl Totals {
         self.wall_ns += shard.wall_ns.load(Relaxed);
         self.self_ns += shard.self_ns.load(Relaxed);
         self.busy_ns += shard.busy_ns.load(Relaxed);
+        self.self_allocations += shard.self_allocations.load(Relaxed);
+        self.self_alloc_bytes += shard.self_alloc_bytes.load(Relaxed);
         self.min_ns = self.min_ns.min(shard.min_ns.load(Relaxed));
         self.max_ns = self.max_ns.max(shard.max_ns.load(Relaxed));
     }
@@ -199,6 +205,8 @@ fn stats(callsite: &'static Callsite, t: &Totals) -> FunctionStats {
         total_ns: t.wall_ns,
         self_ns: t.self_ns,
         busy_ns: t.busy_ns,
+        self_allocations: t.self_allocations,
+        self_alloc_bytes: t.self_alloc_bytes,
         min_ns,
         max_ns,
         mean_ns: t.wall_ns.checked_div(t.calls).unwrap_or(0),

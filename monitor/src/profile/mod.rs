@@ -1,6 +1,7 @@
 //! Per-function profiling: callsites, per-thread shards, the histogram, and
 //! the merge that turns them into [`FunctionStats`](crate::snapshot::FunctionStats).
 
+mod alloc_mark;
 mod call;
 mod callsite;
 pub(crate) mod clock;

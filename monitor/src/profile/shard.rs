@@ -30,6 +30,8 @@ pub(crate) struct Shard {
     pub(crate) wall_ns: AtomicU64,
     pub(crate) self_ns: AtomicU64,
     pub(crate) busy_ns: AtomicU64,
+    pub(crate) self_allocations: AtomicU64,
+    pub(crate) self_alloc_bytes: AtomicU64,
     pub(crate) min_ns: AtomicU64,
     pub(crate) max_ns: AtomicU64,
     pub(crate) histogram: ShardHistogram,
@@ -58,6 +60,8 @@ impl Shard {
             wall_ns: AtomicU64::new(0),
             self_ns: AtomicU64::new(0),
             busy_ns: AtomicU64::new(0),
+            self_allocations: AtomicU64::new(0),
+            self_alloc_bytes: AtomicU64::new(0),
             min_ns: AtomicU64::new(u64::MAX),
             max_ns: AtomicU64::new(0),
             histogram: ShardHistogram::new(shared),
@@ -78,6 +82,13 @@ impl Shard {
     #[inline]
     pub(crate) fn add_busy(&self, ns: u64) {
         bump(&self.busy_ns, ns);
+    }
+
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    #[inline]
+    pub(crate) fn add_self_alloc(&self, allocations: u64, bytes: u64) {
+        bump(&self.self_allocations, allocations);
+        bump(&self.self_alloc_bytes, bytes);
     }
 
     /// Records a finished call that took `wall_ns` from start to end.
@@ -121,6 +132,10 @@ pub(crate) struct ThreadState {
     /// Time spent in profiled calls nested in the one running now: the running
     /// call subtracts it from its own time to get self time.
     pub(crate) child_ns: Cell<u64>,
+    /// Allocations (count, bytes) of profiled calls nested in the running
+    /// one, the same way.
+    #[cfg(feature = "alloc")]
+    pub(crate) child_alloc: Cell<(u64, u64)>,
 }
 
 impl ThreadState {
@@ -128,6 +143,8 @@ impl ThreadState {
         Self {
             pages: [const { OnceCell::new() }; PAGE],
             child_ns: Cell::new(0),
+            #[cfg(feature = "alloc")]
+            child_alloc: Cell::new((0, 0)),
         }
     }
 

@@ -35,8 +35,9 @@ fn per_function(
     }
 }
 
-/// The per-function families.
-pub(super) fn functions(w: &mut Writer<'_>, functions: &[FunctionStats]) {
+/// The per-function families; `counted_heap` when the counting allocator
+/// runs, so per-call allocations mean something.
+pub(super) fn functions(w: &mut Writer<'_>, functions: &[FunctionStats], counted_heap: bool) {
     let labels: Vec<String> = functions.iter().map(function_labels).collect();
 
     w.family(
@@ -162,6 +163,38 @@ pub(super) fn functions(w: &mut Writer<'_>, functions: &[FunctionStats]) {
         ),
         all,
         |f| f.cancelled.into(),
+    );
+    if counted_heap {
+        allocations(w, functions, &labels);
+    }
+}
+
+/// Allocations made by each function's own body.
+fn allocations(w: &mut Writer<'_>, functions: &[FunctionStats], labels: &[String]) {
+    let all = |_: &FunctionStats| true;
+    per_function(
+        w,
+        functions,
+        labels,
+        (
+            "monitor_function_self_allocations_total",
+            Kind::Counter,
+            "Heap allocations made by profiled functions' own bodies (nested profiled calls excluded).",
+        ),
+        all,
+        |f| f.self_allocations.into(),
+    );
+    per_function(
+        w,
+        functions,
+        labels,
+        (
+            "monitor_function_self_allocated_bytes_total",
+            Kind::Counter,
+            "Heap bytes allocated by profiled functions' own bodies (nested profiled calls excluded).",
+        ),
+        all,
+        |f| f.self_alloc_bytes.into(),
     );
 }
 

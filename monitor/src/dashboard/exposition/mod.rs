@@ -17,6 +17,7 @@
 
 mod facade;
 mod functions;
+mod heap;
 mod text;
 
 pub(crate) use text::{push_label, Kind, Writer};
@@ -38,7 +39,10 @@ pub(super) fn render(snapshot: &Snapshot, later: &[&str], out: &mut String) {
     for name in later.iter().copied().chain([DROPPED_FAMILIES]) {
         w.reserve(name);
     }
-    functions::functions(&mut w, &snapshot.functions);
+    functions::functions(&mut w, &snapshot.functions, snapshot.alloc.is_some());
+    if let Some(alloc) = &snapshot.alloc {
+        heap::heap(&mut w, alloc);
+    }
     monitor(&mut w, snapshot);
     let dropped = facade::facade(&mut w, &snapshot.metrics);
     w.family_reserved(
@@ -154,6 +158,8 @@ mod tests {
             total_ns,
             self_ns: total_ns,
             busy_ns: 0,
+            self_allocations: 0,
+            self_alloc_bytes: 0,
             min_ns: durations_ns.iter().copied().min().unwrap_or(0),
             max_ns: durations_ns.iter().copied().max().unwrap_or(0),
             mean_ns: total_ns.checked_div(calls).unwrap_or(0),
