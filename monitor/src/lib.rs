@@ -53,6 +53,7 @@ mod publish;
 mod registry;
 mod runtime;
 pub mod snapshot;
+pub mod system;
 pub mod trace;
 
 pub use builder::{builder, Builder};

@@ -16,6 +16,7 @@ use crate::profile::{self, FunctionCollector};
 use crate::publish::SnapshotCell;
 use crate::registry::{self, Registry};
 use crate::snapshot::{MonitorStats, Snapshot, TraceStats};
+use crate::system::SystemCollector;
 use crate::trace::{self, TraceId, TraceQuery, TraceStore, TraceSummary, TraceTree};
 use crate::Error;
 
@@ -111,6 +112,10 @@ impl Monitor {
             functions: FunctionCollector::new(),
             started: Instant::now(),
             tick: 0,
+            system: config
+                .system
+                .enabled
+                .then(|| SystemCollector::new(config.system.clone())),
             #[cfg(feature = "otlp")]
             otlp: None,
         };
@@ -215,6 +220,8 @@ struct Pipeline {
     functions: FunctionCollector,
     started: Instant,
     tick: u64,
+    /// System and process readings; `None` when `system.enabled` is off.
+    system: Option<SystemCollector>,
     /// The OTLP export task's handle, started on the runtime when an
     /// endpoint is configured.
     #[cfg(feature = "otlp")]
@@ -254,6 +261,11 @@ impl Pipeline {
                 );
                 Some(tokio::spawn(server.run(listener, stopped)))
             });
+            let probes = self
+                .system
+                .as_ref()
+                .map(SystemCollector::start_probes)
+                .unwrap_or_default();
             let mut ticks = tokio::time::interval(self.config.tick);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -266,6 +278,7 @@ impl Pipeline {
                 }
             }
             let _ = stop.send(true);
+            probes.iter().for_each(tokio::task::JoinHandle::abort);
             #[cfg(feature = "otlp")]
             if let Some(otlp) = self.otlp.take() {
                 otlp.shutdown().await;
@@ -319,6 +332,11 @@ impl Pipeline {
             .map(|r| r.snapshot())
             .unwrap_or_default();
         let traces = self.store_spans();
+        let system = self
+            .system
+            .as_mut()
+            .map(SystemCollector::collect)
+            .unwrap_or_default();
         Snapshot {
             tick: self.tick,
             taken_at_unix_ms: SystemTime::now()
@@ -335,6 +353,7 @@ impl Pipeline {
             functions,
             metrics,
             traces,
+            system,
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use crate::system::SystemStats;
+
 /// Upper bounds, in seconds, of the wall-time buckets of every function: the
 /// autometrics defaults, so its dashboards and SLO queries apply unchanged.
 pub const DURATION_BOUNDS_SECONDS: [f64; 14] = [
@@ -26,6 +28,8 @@ pub struct Snapshot {
     pub monitor: MonitorStats,
     /// The trace store's figures.
     pub traces: TraceStats,
+    /// System and process figures (see [`crate::system`]).
+    pub system: SystemStats,
 }
 
 /// How many spans the trace store holds and has lost.

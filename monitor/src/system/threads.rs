@@ -1,0 +1,106 @@
+//! Per-thread CPU of this process from `/proc/self/task/<tid>/stat`, which
+//! also carries the thread's name.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use super::process::{cpu_pct, shown};
+use super::procfs::{self, ProcRoot, TICKS_PER_SECOND};
+use super::stats::{ThreadStats, Unavailable};
+
+/// The name of the monitor's own thread, used when `/proc/thread-self`
+/// cannot tell which thread is collecting.
+const MONITOR_THREAD: &str = "monitor";
+
+/// Keeps each thread's CPU ticks for the next delta.
+#[derive(Default)]
+pub(crate) struct ThreadReader {
+    /// tid → (start ticks, CPU ticks) at `at`.
+    previous: HashMap<u32, (u64, u64)>,
+    at: Option<Instant>,
+}
+
+/// The threads, and the CPU % of the thread running the collector (the
+/// monitor thread).
+pub(crate) struct Threads {
+    pub threads: Vec<ThreadStats>,
+    pub collector_cpu_pct: Option<f64>,
+}
+
+impl ThreadReader {
+    pub(crate) fn read(
+        &mut self,
+        root: &ProcRoot,
+        buf: &mut String,
+        unavailable: &mut Vec<Unavailable>,
+    ) -> Threads {
+        let tids = match root.numeric_entries("self/task") {
+            Ok(tids) => tids,
+            Err(reason) => {
+                unavailable.push(Unavailable::new("threads", reason));
+                self.previous.clear();
+                return Threads {
+                    threads: Vec::new(),
+                    collector_cpu_pct: None,
+                };
+            }
+        };
+        let now = Instant::now();
+        let secs = self
+            .at
+            .map_or(0.0, |at| now.duration_since(at).as_secs_f64());
+        let mut current = HashMap::with_capacity(tids.len());
+        let mut threads = Vec::with_capacity(tids.len());
+        let mut failed = None;
+        for tid in tids {
+            let file = format!("self/task/{tid}/stat");
+            let stat = match root
+                .read_into(&file, buf)
+                .and_then(|()| procfs::parse_pid_stat(&shown(root, &file), buf))
+            {
+                Ok(stat) => stat,
+                // A thread that ended since the listing is not a fault; a
+                // file that cannot be parsed is, but only for that thread.
+                Err(reason) => {
+                    if root.path(&format!("self/task/{tid}")).exists() {
+                        failed.get_or_insert(reason);
+                    }
+                    continue;
+                }
+            };
+            let previous = self
+                .previous
+                .get(&tid)
+                .filter(|(start, _)| *start == stat.start_ticks)
+                .map(|&(_, ticks)| ticks);
+            current.insert(tid, (stat.start_ticks, stat.cpu_ticks));
+            threads.push(ThreadStats {
+                tid,
+                name: stat.name,
+                cpu_seconds_total: stat.cpu_ticks as f64 / TICKS_PER_SECOND,
+                cpu_pct_of_core: cpu_pct(previous, stat.cpu_ticks, secs),
+            });
+        }
+        if let Some(reason) = failed {
+            unavailable.push(Unavailable::new("threads", reason));
+        }
+        threads.sort_by_key(|t| t.tid);
+        self.previous = current;
+        self.at = Some(now);
+        let collector = root
+            .read_link("thread-self")
+            .ok()
+            .and_then(|link| procfs::thread_self_tid(&link));
+        let collector_cpu_pct = threads
+            .iter()
+            .find(|t| match collector {
+                Some(tid) => t.tid == tid,
+                None => t.name == MONITOR_THREAD,
+            })
+            .and_then(|t| t.cpu_pct_of_core);
+        Threads {
+            threads,
+            collector_cpu_pct,
+        }
+    }
+}
