@@ -17,10 +17,7 @@ impl CpuReader {
         unavailable: &mut Vec<Unavailable>,
     ) -> CpuStats {
         let mut stats = CpuStats::default();
-        match root
-            .read_into("stat", buf)
-            .and_then(|()| procfs::parse_stat(buf))
-        {
+        match root.parse("stat", buf, procfs::parse_stat) {
             Ok(now) => {
                 stats.cores = Some(now.cores.len()).filter(|&n| n > 0);
                 if let Some(previous) = &self.previous {
@@ -42,10 +39,7 @@ impl CpuReader {
                 unavailable.push(Unavailable::new("cpu", reason));
             }
         }
-        match root
-            .read_into("loadavg", buf)
-            .and_then(|()| procfs::parse_loadavg(buf))
-        {
+        match root.parse("loadavg", buf, procfs::parse_loadavg) {
             Ok([one, five, fifteen]) => {
                 stats.load_average = Some(LoadAverage { one, five, fifteen })
             }

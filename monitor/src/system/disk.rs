@@ -56,10 +56,7 @@ impl DiskIoReader {
         buf: &mut String,
         unavailable: &mut Vec<Unavailable>,
     ) -> Vec<DiskIo> {
-        let counters = match root
-            .read_into("diskstats", buf)
-            .and_then(|()| procfs::parse_diskstats(buf))
-        {
+        let counters = match root.parse("diskstats", buf, procfs::parse_diskstats) {
             Ok(counters) => counters,
             Err(reason) => {
                 unavailable.push(Unavailable::new("disk_io", reason));

@@ -8,10 +8,7 @@ pub(crate) fn read(
     buf: &mut String,
     unavailable: &mut Vec<Unavailable>,
 ) -> MemoryStats {
-    let info = match root
-        .read_into("meminfo", buf)
-        .and_then(|()| procfs::parse_meminfo(buf))
-    {
+    let info = match root.parse("meminfo", buf, procfs::parse_meminfo) {
         Ok(info) => info,
         Err(reason) => {
             unavailable.push(Unavailable::new("memory", reason));

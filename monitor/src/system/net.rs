@@ -22,10 +22,7 @@ impl NetReader {
         buf: &mut String,
         unavailable: &mut Vec<Unavailable>,
     ) -> Vec<NetworkStats> {
-        let counters = match root
-            .read_into("net/dev", buf)
-            .and_then(|()| procfs::parse_net_dev(buf))
-        {
+        let counters = match root.parse("net/dev", buf, procfs::parse_net_dev) {
             Ok(counters) => counters,
             Err(reason) => {
                 unavailable.push(Unavailable::new("networks", reason));
@@ -79,11 +76,7 @@ pub(crate) fn tcp(
     let mut sockets: Vec<TcpSocket> = Vec::new();
     let mut read_any = false;
     for file in ["net/tcp", "net/tcp6"] {
-        let shown = root.path(file).display().to_string();
-        match root
-            .read_into(file, buf)
-            .and_then(|()| procfs::parse_tcp(&shown, buf))
-        {
+        match root.parse(file, buf, procfs::parse_tcp) {
             Ok(found) => {
                 read_any = true;
                 sockets.extend(found);

@@ -18,17 +18,11 @@ pub(crate) struct PidSample {
 /// Reads `<dir>/stat`, `status`, `io` and counts `<dir>/fd`.
 pub(crate) fn sample(root: &ProcRoot, dir: &str, buf: &mut String) -> PidSample {
     let stat_file = format!("{dir}/stat");
-    let stat = root
-        .read_into(&stat_file, buf)
-        .and_then(|()| procfs::parse_pid_stat(&shown(root, &stat_file), buf));
+    let stat = root.parse(&stat_file, buf, procfs::parse_pid_stat);
     let status_file = format!("{dir}/status");
-    let status = root
-        .read_into(&status_file, buf)
-        .and_then(|()| procfs::parse_pid_status(&shown(root, &status_file), buf));
+    let status = root.parse(&status_file, buf, procfs::parse_pid_status);
     let io_file = format!("{dir}/io");
-    let io = root
-        .read_into(&io_file, buf)
-        .and_then(|()| procfs::parse_pid_io(&shown(root, &io_file), buf));
+    let io = root.parse(&io_file, buf, procfs::parse_pid_io);
     let fds = root.count_entries(&format!("{dir}/fd"));
     PidSample {
         stat,
@@ -37,11 +31,6 @@ pub(crate) fn sample(root: &ProcRoot, dir: &str, buf: &mut String) -> PidSample 
         fds,
         at: Instant::now(),
     }
-}
-
-/// A file's path under the root, as shown in messages.
-pub(crate) fn shown(root: &ProcRoot, relative: &str) -> String {
-    root.path(relative).display().to_string()
 }
 
 /// CPU % of one core between two CPU tick counts `secs` apart.

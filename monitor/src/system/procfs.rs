@@ -1,7 +1,7 @@
 //! Reading `/proc` (or a stand-in directory, for tests and for a host's
 //! procfs mounted into a container) and pure parsers of its files. Every
 //! parser takes the file's text and returns what it needs or a reason that
-//! names the file and what was wrong with it.
+//! says what was wrong; [`ProcRoot::parse`] puts the file's path before it.
 
 use std::fs;
 use std::io::Read;
@@ -28,6 +28,18 @@ impl ProcRoot {
     /// The path of `relative` (like `self/stat`) under the root.
     pub(crate) fn path(&self, relative: &str) -> PathBuf {
         self.root.join(relative)
+    }
+
+    /// Reads `relative` and parses it; the error names the file, then what
+    /// was wrong with it.
+    pub(crate) fn parse<T>(
+        &self,
+        relative: &str,
+        buf: &mut String,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, String> {
+        self.read_into(relative, buf)?;
+        parse(buf).map_err(|what| format!("{}: {what}", self.path(relative).display()))
     }
 
     /// Reads `relative` into `buf` (cleared first); the error names the file.
@@ -68,14 +80,10 @@ impl ProcRoot {
     }
 }
 
-fn bad(file: &str, what: impl std::fmt::Display) -> String {
-    format!("{file}: {what}")
-}
-
-fn number<T: std::str::FromStr>(file: &str, field: &str, text: Option<&str>) -> Result<T, String> {
-    let text = text.ok_or_else(|| bad(file, format!("{field} is missing")))?;
+fn number<T: std::str::FromStr>(field: &str, text: Option<&str>) -> Result<T, String> {
+    let text = text.ok_or_else(|| format!("{field} is missing"))?;
     text.parse()
-        .map_err(|_| bad(file, format!("{field} is not a number: {text:?}")))
+        .map_err(|_| format!("{field} is not a number: {text:?}"))
 }
 
 /// Busy and total CPU time of one line of `/proc/stat`, in ticks.
@@ -108,7 +116,6 @@ pub(crate) struct CpuTimes {
 /// Parses `/proc/stat`: user nice system idle iowait irq softirq steal
 /// (guest time is already in user). Idle and iowait count as not busy.
 pub(crate) fn parse_stat(text: &str) -> Result<CpuTimes, String> {
-    const FILE: &str = "/proc/stat";
     let mut all = None;
     let mut cores = Vec::new();
     for line in text.lines() {
@@ -119,12 +126,12 @@ pub(crate) fn parse_stat(text: &str) -> Result<CpuTimes, String> {
         }
         let values = fields
             .take(8)
-            .map(|v| number::<u64>(FILE, label, Some(v)))
+            .map(|v| number::<u64>(label, Some(v)))
             .collect::<Result<Vec<_>, _>>()?;
         if values.len() < 4 {
-            return Err(bad(
-                FILE,
-                format!("{label} has {} fields, expected at least 4", values.len()),
+            return Err(format!(
+                "{label} has {} fields, expected at least 4",
+                values.len()
             ));
         }
         let total: u64 = values.iter().sum();
@@ -139,18 +146,17 @@ pub(crate) fn parse_stat(text: &str) -> Result<CpuTimes, String> {
             cores.push(time);
         }
     }
-    let all = all.ok_or_else(|| bad(FILE, "no `cpu` line"))?;
+    let all = all.ok_or_else(|| "no `cpu` line".to_string())?;
     Ok(CpuTimes { all, cores })
 }
 
 /// Parses `/proc/loadavg` (`0.52 0.58 0.59 1/467 12345`).
 pub(crate) fn parse_loadavg(text: &str) -> Result<[f64; 3], String> {
-    const FILE: &str = "/proc/loadavg";
     let mut fields = text.split_ascii_whitespace();
     Ok([
-        number(FILE, "the 1-minute load", fields.next())?,
-        number(FILE, "the 5-minute load", fields.next())?,
-        number(FILE, "the 15-minute load", fields.next())?,
+        number("the 1-minute load", fields.next())?,
+        number("the 5-minute load", fields.next())?,
+        number("the 15-minute load", fields.next())?,
     ])
 }
 
@@ -165,7 +171,6 @@ pub(crate) struct MemInfo {
 
 /// Parses `/proc/meminfo` (`MemTotal:  16316412 kB`); only `MemTotal` is required.
 pub(crate) fn parse_meminfo(text: &str) -> Result<MemInfo, String> {
-    const FILE: &str = "/proc/meminfo";
     let mut total = None;
     let mut info = MemInfo::default();
     for line in text.lines() {
@@ -179,16 +184,16 @@ pub(crate) fn parse_meminfo(text: &str) -> Result<MemInfo, String> {
             "SwapFree" => &mut info.swap_free,
             _ => continue,
         };
-        *slot = Some(kilobytes(FILE, key, value)?);
+        *slot = Some(kilobytes(key, value)?);
     }
-    info.total = total.ok_or_else(|| bad(FILE, "no MemTotal line"))?;
+    info.total = total.ok_or_else(|| "no MemTotal line".to_string())?;
     Ok(info)
 }
 
 /// `  123456 kB` to bytes.
-fn kilobytes(file: &str, key: &str, value: &str) -> Result<u64, String> {
+fn kilobytes(key: &str, value: &str) -> Result<u64, String> {
     let digits = value.trim().trim_end_matches("kB").trim();
-    let kb: u64 = number(file, key, Some(digits))?;
+    let kb: u64 = number(key, Some(digits))?;
     Ok(kb.saturating_mul(1024))
 }
 
@@ -205,18 +210,18 @@ pub(crate) struct PidStat {
 }
 
 /// Parses `/proc/<pid>/stat`: `pid (comm) state ppid ... utime stime ...`.
-pub(crate) fn parse_pid_stat(file: &str, text: &str) -> Result<PidStat, String> {
+pub(crate) fn parse_pid_stat(text: &str) -> Result<PidStat, String> {
     let open = text
         .find('(')
-        .ok_or_else(|| bad(file, "no `(` before the command name"))?;
+        .ok_or_else(|| "no `(` before the command name".to_string())?;
     let close = text
         .rfind(')')
         .filter(|&c| c > open)
-        .ok_or_else(|| bad(file, "no `)` after the command name"))?;
+        .ok_or_else(|| "no `)` after the command name".to_string())?;
     let name = text[open + 1..close].to_string();
     // Fields after the name, from field 3 (state) on.
     let rest: Vec<&str> = text[close + 1..].split_ascii_whitespace().collect();
-    let field = |n: usize, what: &str| number::<u64>(file, what, rest.get(n - 3).copied());
+    let field = |n: usize, what: &str| number::<u64>(what, rest.get(n - 3).copied());
     let utime = field(14, "utime (field 14)")?;
     let stime = field(15, "stime (field 15)")?;
     Ok(PidStat {
@@ -237,7 +242,7 @@ pub(crate) struct PidStatus {
 }
 
 /// Parses `/proc/<pid>/status` (`VmRSS:	  10240 kB`, `Threads:	4`).
-pub(crate) fn parse_pid_status(file: &str, text: &str) -> Result<PidStatus, String> {
+pub(crate) fn parse_pid_status(text: &str) -> Result<PidStatus, String> {
     let mut status = PidStatus::default();
     let mut seen_name = false;
     for line in text.lines() {
@@ -246,14 +251,14 @@ pub(crate) fn parse_pid_status(file: &str, text: &str) -> Result<PidStatus, Stri
         };
         match key {
             "Name" => seen_name = true,
-            "VmRSS" => status.rss = Some(kilobytes(file, key, value)?),
-            "VmSize" => status.virtual_size = Some(kilobytes(file, key, value)?),
-            "Threads" => status.threads = Some(number(file, key, Some(value.trim()))?),
+            "VmRSS" => status.rss = Some(kilobytes(key, value)?),
+            "VmSize" => status.virtual_size = Some(kilobytes(key, value)?),
+            "Threads" => status.threads = Some(number(key, Some(value.trim()))?),
             _ => {}
         }
     }
     if !seen_name {
-        return Err(bad(file, "no Name line; not a status file"));
+        return Err("no Name line; not a status file".to_string());
     }
     Ok(status)
 }
@@ -266,7 +271,7 @@ pub(crate) struct PidIo {
 }
 
 /// Parses `/proc/<pid>/io` (`read_bytes: 4096`, `write_bytes: 0`).
-pub(crate) fn parse_pid_io(file: &str, text: &str) -> Result<PidIo, String> {
+pub(crate) fn parse_pid_io(text: &str) -> Result<PidIo, String> {
     let mut read = None;
     let mut write = None;
     for line in text.lines() {
@@ -274,14 +279,14 @@ pub(crate) fn parse_pid_io(file: &str, text: &str) -> Result<PidIo, String> {
             continue;
         };
         match key {
-            "read_bytes" => read = Some(number(file, key, Some(value.trim()))?),
-            "write_bytes" => write = Some(number(file, key, Some(value.trim()))?),
+            "read_bytes" => read = Some(number(key, Some(value.trim()))?),
+            "write_bytes" => write = Some(number(key, Some(value.trim()))?),
             _ => {}
         }
     }
     Ok(PidIo {
-        read_bytes: read.ok_or_else(|| bad(file, "no read_bytes line"))?,
-        write_bytes: write.ok_or_else(|| bad(file, "no write_bytes line"))?,
+        read_bytes: read.ok_or_else(|| "no read_bytes line".to_string())?,
+        write_bytes: write.ok_or_else(|| "no write_bytes line".to_string())?,
     })
 }
 
@@ -296,18 +301,17 @@ pub(crate) struct DiskCounters {
 /// Parses `/proc/diskstats`: `major minor name reads merged sectors_read ms
 /// writes merged sectors_written ...`. Loop and RAM devices are left out.
 pub(crate) fn parse_diskstats(text: &str) -> Result<Vec<DiskCounters>, String> {
-    const FILE: &str = "/proc/diskstats";
     let mut disks = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split_ascii_whitespace().collect();
         let device = fields
             .get(2)
-            .ok_or_else(|| bad(FILE, format!("line {line:?} has no device name")))?;
+            .ok_or_else(|| format!("line {line:?} has no device name"))?;
         if device.starts_with("loop") || device.starts_with("ram") {
             continue;
         }
-        let sectors_read: u64 = number(FILE, "sectors read", fields.get(5).copied())?;
-        let sectors_written: u64 = number(FILE, "sectors written", fields.get(9).copied())?;
+        let sectors_read: u64 = number("sectors read", fields.get(5).copied())?;
+        let sectors_written: u64 = number("sectors written", fields.get(9).copied())?;
         disks.push(DiskCounters {
             device: device.to_string(),
             read_bytes: sectors_read.saturating_mul(SECTOR_BYTES),
@@ -333,22 +337,18 @@ pub(crate) struct NetCounters {
 /// rx_packets rx_errs rx_drop rx_fifo rx_frame rx_compressed rx_multicast
 /// tx_bytes tx_packets tx_errs ...`.
 pub(crate) fn parse_net_dev(text: &str) -> Result<Vec<NetCounters>, String> {
-    const FILE: &str = "/proc/net/dev";
     let mut interfaces = Vec::new();
     for line in text.lines().skip(2).filter(|l| !l.trim().is_empty()) {
         let (name, counters) = line
             .split_once(':')
-            .ok_or_else(|| bad(FILE, format!("line {line:?} has no `interface:`")))?;
+            .ok_or_else(|| format!("line {line:?} has no `interface:`"))?;
         let name = name.trim();
         let values = counters
             .split_ascii_whitespace()
-            .map(|v| number::<u64>(FILE, name, Some(v)))
+            .map(|v| number::<u64>(name, Some(v)))
             .collect::<Result<Vec<_>, _>>()?;
         if values.len() < 11 {
-            return Err(bad(
-                FILE,
-                format!("{name} has {} counters, expected 16", values.len()),
-            ));
+            return Err(format!("{name} has {} counters, expected 16", values.len()));
         }
         interfaces.push(NetCounters {
             interface: name.to_string(),
@@ -389,7 +389,7 @@ pub(crate) struct TcpSocket {
 
 /// Parses `/proc/net/tcp` or `/proc/net/tcp6`: a header line, then
 /// `sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...`.
-pub(crate) fn parse_tcp(file: &str, text: &str) -> Result<Vec<TcpSocket>, String> {
+pub(crate) fn parse_tcp(text: &str) -> Result<Vec<TcpSocket>, String> {
     let mut sockets = Vec::new();
     for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split_ascii_whitespace().collect();
@@ -397,8 +397,8 @@ pub(crate) fn parse_tcp(file: &str, text: &str) -> Result<Vec<TcpSocket>, String
             .get(3)
             .and_then(|s| u8::from_str_radix(s, 16).ok())
             .filter(|s| (1..=TCP_STATES.len() as u8).contains(s))
-            .ok_or_else(|| bad(file, format!("line {line:?} has no known state")))?;
-        let inode = number(file, "inode", fields.get(9).copied())?;
+            .ok_or_else(|| format!("line {line:?} has no known state"))?;
+        let inode = number("inode", fields.get(9).copied())?;
         sockets.push(TcpSocket {
             state: usize::from(state - 1),
             inode,
@@ -447,11 +447,11 @@ ctxt 1990473\nbtime 1062191376\nprocesses 2915\n";
     }
 
     #[test]
-    fn broken_stat_names_the_file_and_the_fault() {
+    fn broken_stat_names_the_fault() {
         let e = parse_stat("intr 1 2 3\n").unwrap_err();
-        assert_eq!(e, "/proc/stat: no `cpu` line");
+        assert_eq!(e, "no `cpu` line");
         let e = parse_stat("cpu 1 2 x 4\n").unwrap_err();
-        assert!(e.starts_with("/proc/stat: cpu is not a number"), "{e}");
+        assert!(e.starts_with("cpu is not a number"), "{e}");
         let e = parse_stat("cpu 1 2\n").unwrap_err();
         assert!(e.contains("expected at least 4"), "{e}");
     }
@@ -488,42 +488,42 @@ MemAvailable:    8000000 kB\nSwapTotal:       2097148 kB\nSwapFree:        20971
     fn pid_stat_with_an_awkward_name() {
         let text = "1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 5000 0 0 0 \
 250 50 0 0 20 0 7 0 123456 1000000 2500 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
-        let stat = parse_pid_stat("/proc/1234/stat", text).unwrap();
+        let stat = parse_pid_stat(text).unwrap();
         assert_eq!(stat.name, "my (odd) name");
         assert_eq!(stat.cpu_ticks, 300);
         assert_eq!(stat.threads, 7);
         assert_eq!(stat.start_ticks, 123456);
-        let e = parse_pid_stat("/proc/1/stat", "1 (x) S 1 2 3").unwrap_err();
-        assert_eq!(e, "/proc/1/stat: utime (field 14) is missing");
-        let e = parse_pid_stat("/proc/1/stat", "garbage").unwrap_err();
+        let e = parse_pid_stat("1 (x) S 1 2 3").unwrap_err();
+        assert_eq!(e, "utime (field 14) is missing");
+        let e = parse_pid_stat("garbage").unwrap_err();
         assert!(e.contains("no `(`"), "{e}");
     }
 
     #[test]
     fn pid_status_and_io() {
         let status = "Name:\tcat\nState:\tR (running)\nVmSize:\t    5000 kB\nVmRSS:\t     700 kB\nThreads:\t1\n";
-        let s = parse_pid_status("/proc/self/status", status).unwrap();
+        let s = parse_pid_status(status).unwrap();
         assert_eq!(s.rss, Some(700 * 1024));
         assert_eq!(s.virtual_size, Some(5000 * 1024));
         assert_eq!(s.threads, Some(1));
-        let kernel = parse_pid_status("/proc/2/status", "Name:\tkthreadd\nThreads:\t1\n").unwrap();
+        let kernel = parse_pid_status("Name:\tkthreadd\nThreads:\t1\n").unwrap();
         assert_eq!(kernel.rss, None);
-        assert!(parse_pid_status("f", "VmRSS: x kB\nName: a\n").is_err());
-        assert!(parse_pid_status("f", "\u{0}\u{1}")
+        assert!(parse_pid_status("VmRSS: x kB\nName: a\n").is_err());
+        assert!(parse_pid_status("\u{0}\u{1}")
             .unwrap_err()
             .contains("no Name"));
 
         let io = "rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 8192\nwrite_bytes: 4096\ncancelled_write_bytes: 0\n";
         assert_eq!(
-            parse_pid_io("/proc/self/io", io).unwrap(),
+            parse_pid_io(io).unwrap(),
             PidIo {
                 read_bytes: 8192,
                 write_bytes: 4096
             }
         );
         assert_eq!(
-            parse_pid_io("/proc/self/io", "rchar: 1\n").unwrap_err(),
-            "/proc/self/io: no read_bytes line"
+            parse_pid_io("rchar: 1\n").unwrap_err(),
+            "no read_bytes line"
         );
     }
 
@@ -575,7 +575,7 @@ eth0: 98765 432 1 0 0 0 0 0 12345 210 2 0 0 0 0 0\n";
         let text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   \
 0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 51234 1 0000000000000000 100 0 0 10 0\n   \
 1: 0100007F:D2F0 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000        0 51300 1 0000000000000000 20 4 30 10 -1\n";
-        let sockets = parse_tcp("/proc/net/tcp", text).unwrap();
+        let sockets = parse_tcp(text).unwrap();
         assert_eq!(
             sockets,
             vec![
@@ -590,9 +590,32 @@ eth0: 98765 432 1 0 0 0 0 0 12345 210 2 0 0 0 0 0\n";
             ]
         );
         assert_eq!(TCP_STATES[sockets[0].state], "listen");
-        let e = parse_tcp("/proc/net/tcp6", "h\n 0: a b ZZ c d e 0 0 1\n").unwrap_err();
-        assert!(e.starts_with("/proc/net/tcp6: line"), "{e}");
+        let e = parse_tcp("h\n 0: a b ZZ c d e 0 0 1\n").unwrap_err();
+        assert!(e.starts_with("line"), "{e}");
         assert!(e.contains("no known state"), "{e}");
+    }
+
+    #[test]
+    fn a_parse_error_names_the_file_under_the_root() {
+        let dir = std::env::temp_dir().join(format!("monitor-procfs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("loadavg"), "high\n").unwrap();
+        let root = ProcRoot::new(&dir);
+        let mut buf = String::new();
+        let e = root.parse("loadavg", &mut buf, parse_loadavg).unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "{}: the 1-minute load is not a number: \"high\"",
+                dir.join("loadavg").display()
+            )
+        );
+        let e = root.parse("stat", &mut buf, parse_stat).unwrap_err();
+        assert!(
+            e.starts_with(&dir.join("stat").display().to_string()),
+            "{e}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

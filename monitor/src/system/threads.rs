@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use super::process::{cpu_pct, shown};
+use super::process::cpu_pct;
 use super::procfs::{self, ProcRoot, TICKS_PER_SECOND};
 use super::stats::{ThreadStats, Unavailable};
 
@@ -54,10 +54,7 @@ impl ThreadReader {
         let mut failed = None;
         for tid in tids {
             let file = format!("self/task/{tid}/stat");
-            let stat = match root
-                .read_into(&file, buf)
-                .and_then(|()| procfs::parse_pid_stat(&shown(root, &file), buf))
-            {
+            let stat = match root.parse(&file, buf, procfs::parse_pid_stat) {
                 Ok(stat) => stat,
                 // A thread that ended since the listing is not a fault; a
                 // file that cannot be parsed is, but only for that thread.
