@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::procfs::{self, PidIo, PidStat, PidStatus, ProcRoot, TICKS_PER_SECOND};
-use super::stats::{rate, ProcessStats, Unavailable};
+use super::stats::{rate, ProcessStats, Unavailable, MIN_RATE_INTERVAL};
 
 /// The readings of one process directory (`self` or a pid), each on its own.
 pub(crate) struct PidSample {
@@ -114,6 +114,9 @@ pub(crate) fn figures(
 #[derive(Default)]
 pub(crate) struct ProcessReader {
     previous: Option<Previous>,
+    /// CPU %, read and write bytes/s of the last delta, repeated for
+    /// readings too close to it.
+    last_rates: (Option<f64>, Option<f64>, Option<f64>),
 }
 
 impl ProcessReader {
@@ -124,13 +127,30 @@ impl ProcessReader {
         cores: Option<usize>,
         unavailable: &mut Vec<Unavailable>,
     ) -> ProcessStats {
-        let f = figures(
+        let too_soon = self
+            .previous
+            .is_some_and(|p| p.at.elapsed() < MIN_RATE_INTERVAL);
+        let baseline = self.previous.filter(|_| !too_soon);
+        let mut f = figures(
             sample(root, "self", buf),
-            self.previous.as_ref(),
+            baseline.as_ref(),
             "process",
             unavailable,
         );
-        self.previous = f.next;
+        if too_soon {
+            (
+                f.cpu_pct_of_core,
+                f.read_bytes_per_sec,
+                f.write_bytes_per_sec,
+            ) = self.last_rates;
+        } else {
+            self.previous = f.next;
+            self.last_rates = (
+                f.cpu_pct_of_core,
+                f.read_bytes_per_sec,
+                f.write_bytes_per_sec,
+            );
+        }
         ProcessStats {
             pid: std::process::id(),
             cpu_seconds_total: f.cpu_seconds_total,

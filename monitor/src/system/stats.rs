@@ -3,6 +3,7 @@
 //! it is `None` (or absent from its list) and `unavailable` says why.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -257,6 +258,11 @@ pub struct WatchedProcess {
     /// Storage writes since the previous slow reading, bytes/s.
     pub write_bytes_per_sec: Option<f64>,
 }
+
+/// Readings closer together than this keep the previous rates (and
+/// baseline): CPU times move in 10 ms steps, so a rate over a few
+/// milliseconds (a `collect_now` right after a tick) would be noise.
+pub(crate) const MIN_RATE_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Per-second rate of a counter between two readings `secs` apart; `None`
 /// without a previous reading, a positive interval, or when the counter went

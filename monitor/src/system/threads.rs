@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::process::cpu_pct;
 use super::procfs::{self, ProcRoot, TICKS_PER_SECOND};
-use super::stats::{ThreadStats, Unavailable};
+use super::stats::{ThreadStats, Unavailable, MIN_RATE_INTERVAL};
 
 /// The name of the monitor's own thread, used when `/proc/thread-self`
 /// cannot tell which thread is collecting.
@@ -18,6 +18,8 @@ pub(crate) struct ThreadReader {
     /// tid → (start ticks, CPU ticks) at `at`.
     previous: HashMap<u32, (u64, u64)>,
     at: Option<Instant>,
+    /// tid → CPU % of the last delta, repeated for readings too close to it.
+    last_pct: HashMap<u32, f64>,
 }
 
 /// The threads, and the CPU % of the thread running the collector (the
@@ -49,6 +51,7 @@ impl ThreadReader {
         let secs = self
             .at
             .map_or(0.0, |at| now.duration_since(at).as_secs_f64());
+        let too_soon = self.at.is_some() && secs < MIN_RATE_INTERVAL.as_secs_f64();
         let mut current = HashMap::with_capacity(tids.len());
         let mut threads = Vec::with_capacity(tids.len());
         let mut failed = None;
@@ -70,20 +73,31 @@ impl ThreadReader {
                 .get(&tid)
                 .filter(|(start, _)| *start == stat.start_ticks)
                 .map(|&(_, ticks)| ticks);
-            current.insert(tid, (stat.start_ticks, stat.cpu_ticks));
+            let cpu_pct_of_core = if too_soon {
+                self.last_pct.get(&tid).copied()
+            } else {
+                current.insert(tid, (stat.start_ticks, stat.cpu_ticks));
+                cpu_pct(previous, stat.cpu_ticks, secs)
+            };
             threads.push(ThreadStats {
                 tid,
                 name: stat.name,
                 cpu_seconds_total: stat.cpu_ticks as f64 / TICKS_PER_SECOND,
-                cpu_pct_of_core: cpu_pct(previous, stat.cpu_ticks, secs),
+                cpu_pct_of_core,
             });
         }
         if let Some(reason) = failed {
             unavailable.push(Unavailable::new("threads", reason));
         }
         threads.sort_by_key(|t| t.tid);
-        self.previous = current;
-        self.at = Some(now);
+        if !too_soon {
+            self.previous = current;
+            self.at = Some(now);
+            self.last_pct = threads
+                .iter()
+                .filter_map(|t| Some((t.tid, t.cpu_pct_of_core?)))
+                .collect();
+        }
         let collector = root
             .read_link("thread-self")
             .ok()
