@@ -167,8 +167,8 @@ fn broken_readings_are_marked_and_the_rest_kept() {
     assert!(reason(&second, "memory").contains(&shown("meminfo")));
     assert_eq!(second.memory.total_bytes, None);
 
-    // Rates need readings at least 50 ms apart.
-    std::thread::sleep(Duration::from_millis(60));
+    // Rates need readings at least 100 ms apart.
+    std::thread::sleep(Duration::from_millis(110));
     write(
         root,
         "stat",

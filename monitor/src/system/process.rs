@@ -151,6 +151,10 @@ impl ProcessReader {
                 f.write_bytes_per_sec,
             );
         }
+        // No more than every core; more is the 10 ms granularity of CPU times.
+        if let Some(cores) = cores.filter(|&c| c > 0) {
+            f.cpu_pct_of_core = f.cpu_pct_of_core.map(|p| p.min(100.0 * cores as f64));
+        }
         ProcessStats {
             pid: std::process::id(),
             cpu_seconds_total: f.cpu_seconds_total,

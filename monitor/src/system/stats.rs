@@ -262,7 +262,8 @@ pub struct WatchedProcess {
 /// Readings closer together than this keep the previous rates (and
 /// baseline): CPU times move in 10 ms steps, so a rate over a few
 /// milliseconds (a `collect_now` right after a tick) would be noise.
-pub(crate) const MIN_RATE_INTERVAL: Duration = Duration::from_millis(50);
+/// Within the interval the error is still one 10 ms step.
+pub(crate) const MIN_RATE_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Per-second rate of a counter between two readings `secs` apart; `None`
 /// without a previous reading, a positive interval, or when the counter went

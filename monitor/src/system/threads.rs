@@ -77,7 +77,9 @@ impl ThreadReader {
                 self.last_pct.get(&tid).copied()
             } else {
                 current.insert(tid, (stat.start_ticks, stat.cpu_ticks));
-                cpu_pct(previous, stat.cpu_ticks, secs)
+                // One thread runs on one core at most; more is the 10 ms
+                // granularity of CPU times.
+                cpu_pct(previous, stat.cpu_ticks, secs).map(|p| p.min(100.0))
             };
             threads.push(ThreadStats {
                 tid,
