@@ -3,7 +3,7 @@
 //! connection states, TCP connect probes and watched processes.
 //!
 //! On Linux the readings come from procfs, parsed by small pure functions
-//! ([`procfs`]); elsewhere from sysinfo, for what it gives. A reading that
+//! (module `procfs`); elsewhere from sysinfo, for what it gives. A reading that
 //! cannot be taken (a file unreadable or garbled, a container hiding it) is
 //! left empty and listed in [`SystemStats::unavailable`] with the reason;
 //! the other readings are unaffected. [`SystemCollector`] sets the cadence.

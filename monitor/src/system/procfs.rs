@@ -241,7 +241,7 @@ pub(crate) struct PidStatus {
     pub threads: Option<u64>,
 }
 
-/// Parses `/proc/<pid>/status` (`VmRSS:	  10240 kB`, `Threads:	4`).
+/// Parses `/proc/<pid>/status` (`VmRSS: 10240 kB`, `Threads: 4`, tab-separated).
 pub(crate) fn parse_pid_status(text: &str) -> Result<PidStatus, String> {
     let mut status = PidStatus::default();
     let mut seen_name = false;
