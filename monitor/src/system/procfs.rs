@@ -407,6 +407,15 @@ pub(crate) fn parse_tcp(text: &str) -> Result<Vec<TcpSocket>, String> {
     Ok(sockets)
 }
 
+/// Parses `/proc/<pid>/task/<tid>/schedstat` (`on-CPU ns, wait ns, slices`):
+/// the time on CPU in nanoseconds.
+pub(crate) fn parse_schedstat(text: &str) -> Result<u64, String> {
+    number(
+        "the time on CPU (field 1)",
+        text.split_ascii_whitespace().next(),
+    )
+}
+
 /// The inode of a descriptor link like `socket:[12345]`; `None` for other files.
 pub(crate) fn socket_inode(link: &Path) -> Option<u64> {
     link.to_str()?
@@ -616,6 +625,15 @@ eth0: 98765 432 1 0 0 0 0 0 12345 210 2 0 0 0 0 0\n";
             "{e}"
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn schedstat() {
+        assert_eq!(parse_schedstat("123456789 5000 42\n"), Ok(123456789));
+        assert!(parse_schedstat("").unwrap_err().contains("missing"));
+        assert!(parse_schedstat("x 1 2")
+            .unwrap_err()
+            .contains("not a number"));
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub(crate) struct ThreadReader {
     at: Option<Instant>,
     /// tid → CPU % of the last delta, repeated for readings too close to it.
     last_pct: HashMap<u32, f64>,
+    /// The collecting thread's (tid, CPU ns, when) and last figure.
+    collector: Option<(u32, u64, Instant)>,
+    collector_pct: Option<f64>,
 }
 
 /// The threads, and the CPU % of the thread running the collector (the
@@ -110,10 +113,38 @@ impl ThreadReader {
                 Some(tid) => t.tid == tid,
                 None => t.name == MONITOR_THREAD,
             })
-            .and_then(|t| t.cpu_pct_of_core);
+            .and_then(|t| self.precise_pct(root, buf, t.tid).or(t.cpu_pct_of_core));
         Threads {
             threads,
             collector_cpu_pct,
         }
+    }
+
+    /// The CPU % of thread `tid` from its `schedstat` (nanoseconds): the
+    /// monitor thread uses a fraction of a millisecond a tick, far below the
+    /// 10 ms steps of `stat`. `None` when the file cannot be read.
+    fn precise_pct(&mut self, root: &ProcRoot, buf: &mut String, tid: u32) -> Option<f64> {
+        let ns = root
+            .parse(
+                &format!("self/task/{tid}/schedstat"),
+                buf,
+                procfs::parse_schedstat,
+            )
+            .ok()?;
+        let now = Instant::now();
+        match self.collector {
+            Some((previous_tid, previous_ns, at)) if previous_tid == tid => {
+                let elapsed = now.duration_since(at);
+                if elapsed < MIN_RATE_INTERVAL {
+                    return self.collector_pct;
+                }
+                self.collector_pct = ns
+                    .checked_sub(previous_ns)
+                    .map(|used| (used as f64 / elapsed.as_nanos() as f64 * 100.0).min(100.0));
+            }
+            _ => self.collector_pct = None,
+        }
+        self.collector = Some((tid, ns, now));
+        self.collector_pct
     }
 }
