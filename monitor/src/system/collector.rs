@@ -14,6 +14,7 @@ use super::stats::{
 };
 use crate::config::SystemConfig;
 
+use super::disk::DiskSpaceReader;
 #[cfg(not(target_os = "linux"))]
 use super::fallback::Fallback;
 #[cfg(target_os = "linux")]
@@ -39,6 +40,7 @@ pub struct SystemCollector {
     slow: Slow,
     last_slow: Option<Instant>,
     probes: ProbeResults,
+    disks: DiskSpaceReader,
     #[cfg(target_os = "linux")]
     linux: Linux,
     #[cfg(not(target_os = "linux"))]
@@ -77,6 +79,7 @@ impl SystemCollector {
             config,
             slow: Slow::default(),
             last_slow: None,
+            disks: DiskSpaceReader::default(),
             #[cfg(target_os = "linux")]
             linux: Linux {
                 root: ProcRoot::new(root),
@@ -170,7 +173,7 @@ impl SystemCollector {
     fn slow_readings(&mut self) -> Slow {
         let mut unavailable = Vec::new();
         let l = &mut self.linux;
-        let disks = super::disk::space(&mut unavailable);
+        let disks = self.disks.read(&mut unavailable);
         let disk_io = l.disk_io.read(&l.root, &mut l.buf, &mut unavailable);
         let networks = l.net.read(&l.root, &mut l.buf, &mut unavailable);
         let tcp = net::tcp(&l.root, &mut l.buf, &mut unavailable);
@@ -191,7 +194,7 @@ impl SystemCollector {
     #[cfg(not(target_os = "linux"))]
     fn slow_readings(&mut self) -> Slow {
         let mut unavailable = Vec::new();
-        let disks = super::disk::space(&mut unavailable);
+        let disks = self.disks.read(&mut unavailable);
         let networks = self.fallback.networks();
         let watched = self.fallback.watched(&self.config.watch, &mut unavailable);
         for (reading, reason) in [
