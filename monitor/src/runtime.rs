@@ -16,7 +16,7 @@ use crate::profile::{self, FunctionCollector};
 use crate::publish::SnapshotCell;
 use crate::registry::{self, Registry};
 use crate::snapshot::{MonitorStats, Snapshot, TraceStats};
-use crate::system::SystemCollector;
+use crate::system::{SystemCollector, SystemStats};
 use crate::trace::{self, TraceId, TraceQuery, TraceStore, TraceSummary, TraceTree};
 use crate::Error;
 
@@ -332,10 +332,17 @@ impl Pipeline {
             .map(|r| r.snapshot())
             .unwrap_or_default();
         let traces = self.store_spans();
+        // A bug in the system readings loses them alone, not the tick.
         let system = self
             .system
             .as_mut()
-            .map(SystemCollector::collect)
+            .map(|system| {
+                catch_unwind(AssertUnwindSafe(|| system.collect())).unwrap_or_else(|_| {
+                    SystemStats::failed(
+                        "the system collector panicked; this is a bug in the monitor crate",
+                    )
+                })
+            })
             .unwrap_or_default();
         Snapshot {
             tick: self.tick,

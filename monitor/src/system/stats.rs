@@ -43,6 +43,16 @@ pub struct SystemStats {
     pub slow_collect_us: u64,
 }
 
+impl SystemStats {
+    /// No figures, one mark saying why.
+    pub(crate) fn failed(reason: &str) -> Self {
+        Self {
+            unavailable: vec![Unavailable::new("system", reason)],
+            ..Self::default()
+        }
+    }
+}
+
 /// A reading that could not be taken.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Unavailable {
