@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -315,8 +315,11 @@ fn disks_and_interfaces_are_read_on_the_slow_cadence() {
 #[test]
 fn the_http_views_carry_the_figures() {
     let addr: SocketAddr = fixture().monitor.dashboard_addr().expect("dashboard");
-    collect_until("a slow reading with rates", |s| {
-        s.tcp.process.is_some() && s.process.cpu_pct_of_core.is_some()
+    collect_until("a slow reading with rates and both probes", |s| {
+        s.tcp.process.is_some()
+            && s.process.cpu_pct_of_core.is_some()
+            && s.probes.len() == 2
+            && s.watched.iter().any(|p| p.pid == std::process::id())
     });
     let (status, body) = http_get(addr, "/api/v1/system").expect("/api/v1/system answers");
     assert_eq!(status, 200, "{body}");
@@ -364,5 +367,41 @@ fn the_http_views_carry_the_figures() {
     assert!(
         metrics.contains("system_network_receive_bytes_total{interface=\"lo\"} "),
         "{metrics}"
+    );
+    let own = format!(
+        "watched_process_resident_memory_bytes{{watch=\"pid:{}\"",
+        std::process::id()
+    );
+    assert!(metrics.contains(&own), "{metrics}");
+    let probe = format!(
+        "system_probe_up{{target=\"{}\"}} 1\n",
+        fixture().open_target
+    );
+    assert!(metrics.contains(&probe), "{metrics}");
+    promtool_check(&metrics);
+}
+
+/// `promtool check metrics` (Prometheus's own checker and linter) must accept
+/// the exposition with the system families filled in.
+fn promtool_check(exposition: &str) {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs (scripts/test installs it: Debian package `prometheus`)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(exposition.as_bytes())
+        .expect("exposition written");
+    let output = child.wait_with_output().expect("promtool ran");
+    assert!(
+        output.status.success(),
+        "promtool check metrics failed:\n{}{}\n--- exposition ---\n{exposition}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
     );
 }
