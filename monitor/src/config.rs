@@ -84,8 +84,8 @@ pub struct SystemConfig {
     pub slow_interval: Duration,
     /// Other processes to report on.
     pub watch: Vec<Watch>,
-    /// `host:port` targets whose TCP connect time is measured.
-    pub probes: Vec<String>,
+    /// Targets whose TCP connect time is measured.
+    pub probes: Vec<ProbeTarget>,
     /// How long one probe may take, name resolution included.
     pub probe_timeout: Duration,
 }
@@ -105,6 +105,55 @@ impl fmt::Display for Watch {
             Watch::Name(name) => f.write_str(name),
             Watch::Pid(pid) => write!(f, "pid:{pid}"),
         }
+    }
+}
+
+/// A `host:port` to probe: a name or an IP address (IPv6 in brackets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeTarget {
+    /// Host name or IP address, without brackets.
+    pub host: String,
+    /// TCP port, not 0.
+    pub port: u16,
+}
+
+impl fmt::Display for ProbeTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl std::str::FromStr for ProbeTarget {
+    type Err = String;
+
+    /// `db.internal:5432`, `127.0.0.1:5432`, `[::1]:5432`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let invalid = || {
+            format!(
+                "{text:?} is not a probe target; expected host:port such as \"127.0.0.1:5432\", \"db.internal:5432\" or \"[::1]:5432\""
+            )
+        };
+        let (host, port) = text.trim().rsplit_once(':').ok_or_else(invalid)?;
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let port = port
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p > 0)
+            .ok_or_else(invalid)?;
+        if host.is_empty() || host.contains(['[', ']', ' ', '/']) {
+            return Err(invalid());
+        }
+        Ok(Self {
+            host: host.to_string(),
+            port,
+        })
     }
 }
 
@@ -562,20 +611,12 @@ fn parse_watch(text: &str) -> Result<Watch, String> {
 }
 
 /// `host:port` targets, each once.
-fn parse_probes(targets: &[String]) -> Result<Vec<String>, String> {
-    let mut probes: Vec<String> = Vec::new();
+fn parse_probes(targets: &[String]) -> Result<Vec<ProbeTarget>, String> {
+    let mut probes: Vec<ProbeTarget> = Vec::new();
     for text in targets {
-        let t = text.trim();
-        let valid = t.rsplit_once(':').is_some_and(|(host, port)| {
-            !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
-        });
-        if !valid {
-            return Err(format!(
-                "{text:?} is not a probe target; expected host:port such as \"127.0.0.1:5432\" or \"db.internal:5432\""
-            ));
-        }
-        if !probes.iter().any(|p| p == t) {
-            probes.push(t.to_string());
+        let target: ProbeTarget = text.parse()?;
+        if !probes.contains(&target) {
+            probes.push(target);
         }
     }
     Ok(probes)
@@ -713,7 +754,13 @@ mod tests {
             c.system.watch,
             vec![Watch::Name("postgres".into()), Watch::Pid(42)]
         );
-        assert_eq!(c.system.probes, vec!["127.0.0.1:5432", "db:1"]);
+        let probes: Vec<String> = c.system.probes.iter().map(|p| p.to_string()).collect();
+        assert_eq!(probes, vec!["127.0.0.1:5432", "db:1"]);
+        let v6: ProbeTarget = "[::1]:80".parse().unwrap();
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", 80));
+        assert_eq!(v6.to_string(), "[::1]:80");
+        assert!("[::1:80".parse::<ProbeTarget>().is_err());
+        assert!(":80".parse::<ProbeTarget>().is_err());
         assert_eq!(c.system.probe_timeout, Duration::from_millis(500));
         assert!(
             !load_toml("[system]\nenabled = false\n")

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
 use super::stats::ProbeResult;
+use crate::config::ProbeTarget;
 
 /// The latest result per target, in configuration order (`None` until the
 /// first probe of that target finished).
@@ -43,7 +44,7 @@ impl ProbeResults {
 /// Spawns one probing task per target on the current runtime; the caller
 /// aborts them when the monitor stops.
 pub(crate) fn start(
-    targets: &[String],
+    targets: &[ProbeTarget],
     limit: Duration,
     interval: Duration,
     results: &ProbeResults,
@@ -66,9 +67,9 @@ pub(crate) fn start(
 }
 
 /// Resolves `target` and times one TCP connect, all within `limit`.
-pub(crate) async fn probe(target: &str, limit: Duration) -> ProbeResult {
+pub(crate) async fn probe(target: &ProbeTarget, limit: Duration) -> ProbeResult {
     let outcome = timeout(limit, async {
-        let addr = lookup_host(target)
+        let addr = lookup_host((target.host.as_str(), target.port))
             .await
             .map_err(|e| format!("cannot resolve {target}: {e}"))?
             .next()
@@ -109,10 +110,10 @@ mod tests {
             .unwrap();
         runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let open = listener.local_addr().unwrap().to_string();
-            let closed = {
+            let open: ProbeTarget = listener.local_addr().unwrap().to_string().parse().unwrap();
+            let closed: ProbeTarget = {
                 let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-                l.local_addr().unwrap().to_string()
+                l.local_addr().unwrap().to_string().parse().unwrap()
             };
             let ok = probe(&open, Duration::from_secs(5)).await;
             assert!(ok.latency_ms.is_some_and(|ms| ms >= 0.0), "{ok:?}");
@@ -123,10 +124,11 @@ mod tests {
                 refused
                     .error
                     .as_deref()
-                    .is_some_and(|e| e.contains(&closed)),
+                    .is_some_and(|e| e.contains(&closed.to_string())),
                 "{refused:?}"
             );
-            let unresolvable = probe("no-such-host.invalid:80", Duration::from_secs(2)).await;
+            let nowhere = "no-such-host.invalid:80".parse().unwrap();
+            let unresolvable = probe(&nowhere, Duration::from_secs(2)).await;
             assert!(unresolvable.error.is_some(), "{unresolvable:?}");
 
             let results = ProbeResults::with_targets(1);
