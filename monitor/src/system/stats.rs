@@ -18,7 +18,8 @@ pub struct SystemStats {
     pub process: ProcessStats,
     /// This process's threads (Linux).
     pub threads: Vec<ThreadStats>,
-    /// CPU use of the monitor thread itself, in % of one core.
+    /// CPU use of the monitor thread itself (the thread that runs the
+    /// collector), in % of one core, from its `schedstat` in nanoseconds.
     pub monitor_cpu_pct: Option<f64>,
     /// Space per mounted file system (slow reading).
     pub disks: Vec<DiskSpace>,
