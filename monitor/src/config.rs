@@ -69,6 +69,104 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Span sampling and storage.
     pub trace: TraceConfig,
+    /// System and process metrics.
+    pub system: SystemConfig,
+}
+
+/// Settings of the system and process metrics (`[system]`).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SystemConfig {
+    /// Whether to collect them at all.
+    pub enabled: bool,
+    /// How often the expensive readings (disks, networks, TCP tables,
+    /// watched processes) and the probes run; the cheap ones run every tick.
+    pub slow_interval: Duration,
+    /// Other processes to report on.
+    pub watch: Vec<Watch>,
+    /// Targets whose TCP connect time is measured.
+    pub probes: Vec<ProbeTarget>,
+    /// How long one probe may take, name resolution included.
+    pub probe_timeout: Duration,
+}
+
+/// A process to watch: `"postgres"` (every process of that name) or `"pid:1234"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Watch {
+    /// Every process whose name (as the kernel keeps it) is this.
+    Name(String),
+    /// The process with this id.
+    Pid(u32),
+}
+
+impl fmt::Display for Watch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Watch::Name(name) => f.write_str(name),
+            Watch::Pid(pid) => write!(f, "pid:{pid}"),
+        }
+    }
+}
+
+/// A `host:port` to probe: a name or an IP address (IPv6 in brackets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeTarget {
+    /// Host name or IP address, without brackets.
+    pub host: String,
+    /// TCP port, not 0.
+    pub port: u16,
+}
+
+impl fmt::Display for ProbeTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl std::str::FromStr for ProbeTarget {
+    type Err = String;
+
+    /// `db.internal:5432`, `127.0.0.1:5432`, `[::1]:5432`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let invalid = || {
+            format!(
+                "{text:?} is not a probe target; expected host:port such as \"127.0.0.1:5432\", \"db.internal:5432\" or \"[::1]:5432\""
+            )
+        };
+        let (host, port) = text.trim().rsplit_once(':').ok_or_else(invalid)?;
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let port = port
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p > 0)
+            .ok_or_else(invalid)?;
+        if host.is_empty() || host.contains(['[', ']', ' ', '/']) {
+            return Err(invalid());
+        }
+        Ok(Self {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+impl Default for SystemConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            slow_interval: Duration::from_secs(10),
+            watch: Vec::new(),
+            probes: Vec::new(),
+            probe_timeout: Duration::from_secs(2),
+        }
+    }
 }
 
 /// Settings of span sampling and the trace store.
@@ -136,6 +234,7 @@ impl Default for Config {
             dashboard: DashboardConfig::default(),
             metrics: MetricsConfig::default(),
             trace: TraceConfig::default(),
+            system: SystemConfig::default(),
         }
     }
 }
@@ -172,6 +271,17 @@ struct FileConfig {
     dashboard: Option<FileDashboard>,
     metrics: Option<FileMetrics>,
     trace: Option<FileTrace>,
+    system: Option<FileSystem>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileSystem {
+    enabled: Option<bool>,
+    slow_interval: Option<String>,
+    watch: Option<Vec<String>>,
+    probes: Option<Vec<String>>,
+    probe_timeout: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -292,6 +402,29 @@ impl Config {
                     parse_otlp_endpoint(&v).map_err(|r| err("trace.otlp_endpoint", r))?;
             }
         }
+        if let Some(s) = file.system {
+            if let Some(v) = s.enabled {
+                self.system.enabled = v;
+            }
+            if let Some(v) = s.slow_interval {
+                self.system.slow_interval =
+                    parse_duration(&v).map_err(|r| err("system.slow_interval", r))?;
+            }
+            if let Some(v) = s.watch {
+                self.system.watch = v
+                    .iter()
+                    .map(|w| parse_watch(w))
+                    .collect::<Result<_, _>>()
+                    .map_err(|r| err("system.watch", r))?;
+            }
+            if let Some(v) = s.probes {
+                self.system.probes = parse_probes(&v).map_err(|r| err("system.probes", r))?;
+            }
+            if let Some(v) = s.probe_timeout {
+                self.system.probe_timeout =
+                    parse_duration(&v).map_err(|r| err("system.probe_timeout", r))?;
+            }
+        }
         if let Some(m) = file.metrics {
             if let Some(v) = m.install_recorder {
                 self.metrics.install_recorder = v;
@@ -368,6 +501,12 @@ impl Config {
         }
         if self.trace.max_spans == 0 {
             return err("trace.max_spans", "must be at least 1");
+        }
+        if self.system.slow_interval.is_zero() {
+            return err("system.slow_interval", "must be longer than zero");
+        }
+        if self.system.probe_timeout.is_zero() {
+            return err("system.probe_timeout", "must be longer than zero");
         }
         if self.metrics.max_series_per_metric == 0 {
             return err("metrics.max_series_per_metric", "must be at least 1");
@@ -450,6 +589,37 @@ fn parse_otlp_endpoint(text: &str) -> Result<Option<http::Uri>, String> {
         ));
     }
     Ok(Some(uri))
+}
+
+/// `"postgres"` or `"pid:1234"`.
+fn parse_watch(text: &str) -> Result<Watch, String> {
+    let t = text.trim();
+    if let Some(pid) = t.strip_prefix("pid:") {
+        return match pid.trim().parse::<u32>() {
+            Ok(pid) if pid > 0 => Ok(Watch::Pid(pid)),
+            _ => Err(format!(
+                "{text:?} has no valid process id after `pid:`; expected e.g. \"pid:1234\""
+            )),
+        };
+    }
+    if t.is_empty() || t.contains('/') {
+        return Err(format!(
+            "{text:?} is not a process name; expected a name such as \"postgres\" or \"pid:1234\""
+        ));
+    }
+    Ok(Watch::Name(t.to_string()))
+}
+
+/// `host:port` targets, each once.
+fn parse_probes(targets: &[String]) -> Result<Vec<ProbeTarget>, String> {
+    let mut probes: Vec<ProbeTarget> = Vec::new();
+    for text in targets {
+        let target: ProbeTarget = text.parse()?;
+        if !probes.contains(&target) {
+            probes.push(target);
+        }
+    }
+    Ok(probes)
 }
 
 fn parse_flag(text: &str) -> Result<bool, String> {
@@ -570,6 +740,49 @@ mod tests {
             assert_eq!(e.key, "trace.otlp_endpoint");
             assert!(e.reason.contains("enable the `otlp` feature"), "{e}");
         }
+    }
+
+    #[test]
+    fn system_settings() {
+        let c = load_toml(
+            "[system]\nslow_interval = \"5s\"\nwatch = [\"postgres\", \"pid:42\"]\nprobes = [\"127.0.0.1:5432\", \"db:1\", \"db:1\"]\nprobe_timeout = \"500ms\"\n",
+        )
+        .unwrap();
+        assert!(c.system.enabled);
+        assert_eq!(c.system.slow_interval, Duration::from_secs(5));
+        assert_eq!(
+            c.system.watch,
+            vec![Watch::Name("postgres".into()), Watch::Pid(42)]
+        );
+        let probes: Vec<String> = c.system.probes.iter().map(|p| p.to_string()).collect();
+        assert_eq!(probes, vec!["127.0.0.1:5432", "db:1"]);
+        let v6: ProbeTarget = "[::1]:80".parse().unwrap();
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", 80));
+        assert_eq!(v6.to_string(), "[::1]:80");
+        assert!("[::1:80".parse::<ProbeTarget>().is_err());
+        assert!(":80".parse::<ProbeTarget>().is_err());
+        assert_eq!(c.system.probe_timeout, Duration::from_millis(500));
+        assert!(
+            !load_toml("[system]\nenabled = false\n")
+                .unwrap()
+                .system
+                .enabled
+        );
+
+        let e = load_toml("[system]\nwatch = [\"pid:abc\"]\n").unwrap_err();
+        assert_eq!(e.key, "system.watch");
+        assert!(e.reason.contains("no valid process id"), "{e}");
+        let e = load_toml("[system]\nwatch = [\"\"]\n").unwrap_err();
+        assert!(e.reason.contains("not a process name"), "{e}");
+        let e = load_toml("[system]\nprobes = [\"localhost\"]\n").unwrap_err();
+        assert_eq!(e.key, "system.probes");
+        assert!(e.reason.contains("expected host:port"), "{e}");
+        let e = load_toml("[system]\nprobes = [\"h:0\"]\n").unwrap_err();
+        assert_eq!(e.key, "system.probes");
+        let e = load_toml("[system]\nslow_interval = \"0s\"\n").unwrap_err();
+        assert_eq!(e.key, "system.slow_interval");
+        let e = load_toml("[system]\nwatch = \"postgres\"\n").unwrap_err();
+        assert_eq!(e.key, "system.watch", "{e}");
     }
 
     #[test]

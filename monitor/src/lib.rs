@@ -27,6 +27,14 @@
 //! HTTP endpoints serve. Before [`init`], after the guard is dropped, or with
 //! `MONITOR_DISABLE=1`, a profiled call costs one relaxed atomic load.
 //!
+//! # System metrics
+//!
+//! Each snapshot also carries [`system::SystemStats`]: CPU, memory, this
+//! process and its threads, disks, networks, TCP states, probes and watched
+//! processes (`[system]` in the configuration), served at `/api/v1/system`
+//! and in `/metrics`. A reading that cannot be taken is listed with the
+//! reason in `snapshot.system.unavailable`; the others are unaffected.
+//!
 //! # Feature flags
 //!
 //! | feature | what it adds |
@@ -56,6 +64,7 @@ mod publish;
 mod registry;
 mod runtime;
 pub mod snapshot;
+pub mod system;
 pub mod trace;
 
 pub use builder::{builder, Builder};

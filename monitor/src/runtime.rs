@@ -16,6 +16,7 @@ use crate::profile::{self, FunctionCollector};
 use crate::publish::SnapshotCell;
 use crate::registry::{self, Registry};
 use crate::snapshot::{MonitorStats, Snapshot, TraceStats};
+use crate::system::{SystemCollector, SystemStats};
 use crate::trace::{self, TraceId, TraceQuery, TraceStore, TraceSummary, TraceTree};
 use crate::Error;
 
@@ -113,6 +114,10 @@ impl Monitor {
             alloc: Default::default(),
             started: Instant::now(),
             tick: 0,
+            system: config
+                .system
+                .enabled
+                .then(|| SystemCollector::new(config.system.clone())),
             #[cfg(feature = "otlp")]
             otlp: None,
         };
@@ -219,6 +224,8 @@ struct Pipeline {
     alloc: crate::alloc::AllocCollector,
     started: Instant,
     tick: u64,
+    /// System and process readings; `None` when `system.enabled` is off.
+    system: Option<SystemCollector>,
     /// The OTLP export task's handle, started on the runtime when an
     /// endpoint is configured.
     #[cfg(feature = "otlp")]
@@ -258,6 +265,11 @@ impl Pipeline {
                 );
                 Some(tokio::spawn(server.run(listener, stopped)))
             });
+            let probes = self
+                .system
+                .as_ref()
+                .map(SystemCollector::start_probes)
+                .unwrap_or_default();
             let mut ticks = tokio::time::interval(self.config.tick);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -270,6 +282,7 @@ impl Pipeline {
                 }
             }
             let _ = stop.send(true);
+            probes.iter().for_each(tokio::task::JoinHandle::abort);
             #[cfg(feature = "otlp")]
             if let Some(otlp) = self.otlp.take() {
                 otlp.shutdown().await;
@@ -327,6 +340,18 @@ impl Pipeline {
         let alloc = self.alloc.collect();
         #[cfg(not(feature = "alloc"))]
         let alloc = None;
+        // A bug in the system readings loses them alone, not the tick.
+        let system = self
+            .system
+            .as_mut()
+            .map(|system| {
+                catch_unwind(AssertUnwindSafe(|| system.collect())).unwrap_or_else(|_| {
+                    SystemStats::failed(
+                        "the system collector panicked; this is a bug in the monitor crate",
+                    )
+                })
+            })
+            .unwrap_or_default();
         Snapshot {
             tick: self.tick,
             taken_at_unix_ms: SystemTime::now()
@@ -344,6 +369,7 @@ impl Pipeline {
             metrics,
             traces,
             alloc,
+            system,
         }
     }
 }

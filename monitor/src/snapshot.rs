@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use crate::system::SystemStats;
+
 /// Upper bounds, in seconds, of the wall-time buckets of every function: the
 /// autometrics defaults, so its dashboards and SLO queries apply unchanged.
 pub const DURATION_BOUNDS_SECONDS: [f64; 14] = [
@@ -29,6 +31,8 @@ pub struct Snapshot {
     /// Heap figures from [`alloc::Counting`](crate::alloc), when it is the
     /// global allocator (feature `alloc`); `None` otherwise.
     pub alloc: Option<AllocStats>,
+    /// System and process figures (see [`crate::system`]).
+    pub system: SystemStats,
 }
 
 /// What the counting allocator saw, process-wide.

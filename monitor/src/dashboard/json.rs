@@ -14,6 +14,11 @@ pub(super) fn snapshot(snapshot: &Snapshot) -> Result<Bytes, serde_json::Error> 
     serde_json::to_vec(snapshot).map(Bytes::from)
 }
 
+/// `GET /api/v1/system`: the system and process figures.
+pub(super) fn system(snapshot: &Snapshot) -> Result<Bytes, serde_json::Error> {
+    serde_json::to_vec(&snapshot.system).map(Bytes::from)
+}
+
 /// `{"error": "<message>"}`, with a final line feed for terminals.
 pub(super) fn error(message: &str) -> Bytes {
     let mut body = serde_json::json!({ "error": message }).to_string();

@@ -13,7 +13,7 @@ use super::{auth, body, traces, State};
 
 /// The paths served, for the 404 message.
 const PATHS: &str =
-    "/metrics, /api/v1/functions, /api/v1/snapshot, /api/v1/traces, /api/v1/traces/{trace_id}";
+    "/metrics, /api/v1/functions, /api/v1/snapshot, /api/v1/traces, /api/v1/traces/{trace_id}, /api/v1/system";
 
 /// Methods every route accepts (hyper leaves the body out for `HEAD`).
 const READ_ONLY: &str = "GET, HEAD";
@@ -56,6 +56,7 @@ enum Resource<'a> {
     Snapshot,
     Traces,
     Trace(&'a str),
+    System,
 }
 
 fn route(state: &State, parts: &Parts) -> Response<Body> {
@@ -65,6 +66,7 @@ fn route(state: &State, parts: &Parts) -> Response<Body> {
         "/api/v1/functions" => Resource::Functions,
         "/api/v1/snapshot" => Resource::Snapshot,
         "/api/v1/traces" => Resource::Traces,
+        "/api/v1/system" => Resource::System,
         _ if path.starts_with("/api/v1/traces/") => {
             Resource::Trace(&path["/api/v1/traces/".len()..])
         }
@@ -87,6 +89,7 @@ fn route(state: &State, parts: &Parts) -> Response<Body> {
         }
         Resource::Functions => state.cache.functions(&snapshot),
         Resource::Snapshot => state.cache.snapshot(&snapshot),
+        Resource::System => super::json::system(&snapshot),
         Resource::Traces => {
             return traces::list(&state.traces, parts.uri.query()).map_or_else(
                 |(status, message)| response::error(status, &message),

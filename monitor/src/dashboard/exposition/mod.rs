@@ -18,6 +18,7 @@
 mod facade;
 mod functions;
 mod heap;
+mod system;
 mod text;
 
 pub(crate) use text::{push_label, Kind, Writer};
@@ -44,6 +45,7 @@ pub(super) fn render(snapshot: &Snapshot, later: &[&str], out: &mut String) {
         heap::heap(&mut w, alloc);
     }
     monitor(&mut w, snapshot);
+    system::system(&mut w, &snapshot.system);
     let dropped = facade::facade(&mut w, &snapshot.metrics);
     w.family_reserved(
         DROPPED_FAMILIES,
