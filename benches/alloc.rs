@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench alloc`
 
-#![allow(unsafe_code)] // calling `GlobalAlloc` directly is unsafe by definition
+// Calling `GlobalAlloc` directly is unsafe by definition.
+#![allow(unsafe_code)]
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 
