@@ -33,6 +33,7 @@
 //! |---|---|
 //! | `reqwest` | `trace::RequestBuilderExt::with_trace_context` for outgoing requests |
 //! | `otlp` | export of spans over OTLP/HTTP protobuf to an OpenTelemetry collector |
+//! | `tower` | `http::TrackLayer`, request tracking middleware for tower services (axum) |
 //!
 //! # Configuration
 //!
@@ -48,6 +49,8 @@ mod builder;
 pub mod config;
 mod dashboard;
 mod error;
+pub mod health;
+pub mod http;
 pub mod profile;
 mod publish;
 mod registry;

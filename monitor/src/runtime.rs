@@ -18,6 +18,7 @@ use crate::registry::{self, Registry};
 use crate::snapshot::{MonitorStats, Snapshot, TraceStats};
 use crate::trace::{self, TraceId, TraceQuery, TraceStore, TraceSummary, TraceTree};
 use crate::Error;
+use crate::{health, http};
 
 /// Only one monitor runs per process: profiling state is process-wide.
 static RUNNING: AtomicBool = AtomicBool::new(false);
@@ -109,12 +110,15 @@ impl Monitor {
             traces: Arc::clone(traces),
             registry,
             functions: FunctionCollector::new(),
+            endpoints: http::EndpointCollector::server(),
+            dependencies: http::EndpointCollector::client(),
             started: Instant::now(),
             tick: 0,
             #[cfg(feature = "otlp")]
             otlp: None,
         };
         trace::set_sample_ratio(config.trace.sample_ratio);
+        http::set_max_routes(config.http.max_routes);
         profile::set_enabled(true);
         trace::install_if_unset();
         let thread = std::thread::Builder::new()
@@ -213,6 +217,8 @@ struct Pipeline {
     traces: Arc<RwLock<TraceStore>>,
     registry: Option<Arc<Registry>>,
     functions: FunctionCollector,
+    endpoints: http::EndpointCollector,
+    dependencies: http::EndpointCollector,
     started: Instant,
     tick: u64,
     /// The OTLP export task's handle, started on the runtime when an
@@ -245,6 +251,7 @@ impl Pipeline {
                     .map(trace::OtlpExporter::start);
             }
             let (stop, stopped) = watch::channel(false);
+            let checks = tokio::spawn(health::run(self.config.health.clone(), stopped.clone()));
             let server = listener.and_then(|listener| {
                 let listener = tokio::net::TcpListener::from_std(listener).ok()?;
                 let server = dashboard::Server::new(
@@ -273,6 +280,7 @@ impl Pipeline {
             if let Some(server) = server {
                 let _ = server.await;
             }
+            let _ = checks.await;
         });
     }
 
@@ -335,6 +343,9 @@ impl Pipeline {
             functions,
             metrics,
             traces,
+            endpoints: self.endpoints.collect(),
+            dependencies: self.dependencies.collect(),
+            health: health::collect(&self.config.health),
         }
     }
 }

@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+pub use crate::health::HealthSnapshot;
+pub use crate::http::EndpointStats;
+
 /// Upper bounds, in seconds, of the wall-time buckets of every function: the
 /// autometrics defaults, so its dashboards and SLO queries apply unchanged.
 pub const DURATION_BOUNDS_SECONDS: [f64; 14] = [
@@ -26,6 +29,12 @@ pub struct Snapshot {
     pub monitor: MonitorStats,
     /// The trace store's figures.
     pub traces: TraceStats,
+    /// One entry per (method, route template) served; see [`crate::http`].
+    pub endpoints: Vec<EndpointStats>,
+    /// One entry per (method, host, route template) called.
+    pub dependencies: Vec<EndpointStats>,
+    /// Component health as of the tick; see [`crate::health`].
+    pub health: HealthSnapshot,
 }
 
 /// How many spans the trace store holds and has lost.

@@ -1,0 +1,124 @@
+//! The runner: a task on the monitor thread's runtime that starts due
+//! checks, all in parallel, each under its own timeout.
+//!
+//! - A blocking check runs on a thread of its own (never on the runtime,
+//!   which it could stall), under `catch_unwind`. When it times out the
+//!   thread is left to finish, and the component is not started again until
+//!   it has: at most one thread per component.
+//! - An async check runs as a task; a panic ends the task and is read from
+//!   its `JoinError`; a timeout aborts it.
+//!
+//! Either way the result (UP, DEGRADED, or DOWN with the error, the panic
+//! message or "timed out") is stored in the registry, which the tick copies
+//! into the snapshot: `/health` never waits for a check.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, watch};
+
+use super::outcome::{panicked, Outcome};
+use super::registry::{components, CheckFn, Component};
+use crate::config::HealthConfig;
+
+/// How often the runner looks for due checks (and new registrations).
+const PASS: Duration = Duration::from_millis(50);
+
+/// Set once the runner has made its first pass: from then on every
+/// component registered has been started at least once.
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a runner has made its first pass in this process.
+pub(crate) fn started() -> bool {
+    STARTED.load(SeqCst)
+}
+
+/// Runs checks until `stop` turns true or its sender is dropped.
+pub(crate) async fn run(defaults: HealthConfig, mut stop: watch::Receiver<bool>) {
+    loop {
+        let now = Instant::now();
+        for component in components() {
+            let settings = component.settings();
+            let interval = settings.interval.unwrap_or(defaults.default_interval);
+            if component.claim_if_due(now, interval) {
+                let timeout = settings.timeout.unwrap_or(defaults.default_timeout);
+                tokio::spawn(run_once(component, timeout));
+            }
+        }
+        STARTED.store(true, SeqCst);
+        if *stop.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(PASS) => {}
+            changed = stop.changed() => if changed.is_err() || *stop.borrow() { return },
+        }
+    }
+}
+
+/// One run of a claimed component, its result stored.
+async fn run_once(component: Arc<Component>, timeout: Duration) {
+    let began = Instant::now();
+    let outcome = match component.check.clone() {
+        CheckFn::Blocking(check) => blocking(&component, check, timeout).await,
+        CheckFn::Async(check) => {
+            let outcome = asynchronous(check, timeout).await;
+            component.busy.store(false, SeqCst);
+            outcome
+        }
+    };
+    component.complete(outcome, began.elapsed());
+}
+
+fn timed_out(timeout: Duration) -> Outcome {
+    Outcome::Down(format!("the check timed out after {timeout:?}"))
+}
+
+async fn blocking(
+    component: &Arc<Component>,
+    check: Arc<dyn Fn() -> Outcome + Send + Sync>,
+    timeout: Duration,
+) -> Outcome {
+    let (send, receive) = oneshot::channel();
+    let owner = Arc::clone(component);
+    let thread = std::thread::Builder::new()
+        .name(String::from("monitor-health"))
+        .spawn(move || {
+            let outcome =
+                catch_unwind(AssertUnwindSafe(|| check())).unwrap_or_else(|p| panicked(p.as_ref()));
+            let _ = send.send(outcome);
+            owner.busy.store(false, SeqCst);
+        });
+    if let Err(e) = thread {
+        component.busy.store(false, SeqCst);
+        return Outcome::Down(format!("no thread could be started for the check: {e}"));
+    }
+    match tokio::time::timeout(timeout, receive).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_)) => Outcome::Down(String::from("the check's thread ended without a result")),
+        Err(_) => timed_out(timeout),
+    }
+}
+
+async fn asynchronous(
+    check: Arc<dyn Fn() -> super::registry::BoxFuture + Send + Sync>,
+    timeout: Duration,
+) -> Outcome {
+    // Making the future runs user code too.
+    let future = match catch_unwind(AssertUnwindSafe(|| check())) {
+        Ok(future) => future,
+        Err(payload) => return panicked(payload.as_ref()),
+    };
+    let mut task = tokio::spawn(future);
+    match tokio::time::timeout(timeout, &mut task).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(error)) if error.is_panic() => panicked(error.into_panic().as_ref()),
+        Ok(Err(_)) => Outcome::Down(String::from("the check's task was cancelled")),
+        Err(_) => {
+            task.abort();
+            timed_out(timeout)
+        }
+    }
+}
