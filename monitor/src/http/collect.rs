@@ -102,6 +102,17 @@ struct Window {
 }
 
 impl Window {
+    /// A window whose series had no requests at `at`.
+    fn starting_at(at: Instant) -> Self {
+        let mut samples = VecDeque::new();
+        samples.push_back(Sample {
+            at,
+            requests: 0,
+            errors: 0,
+        });
+        Self { samples }
+    }
+
     /// Adds `now` and drops samples no window needs any more.
     fn push(&mut self, now: Sample) {
         // Keep one sample older than the long window, so it spans a minute.
@@ -171,6 +182,9 @@ pub(crate) struct EndpointCollector {
     windows: Vec<Window>,
     /// Reused for every series' merge.
     histogram: Histogram,
+    /// When the previous collection ran (or the collector was made): a
+    /// series new since then had no requests at that time.
+    previous: Instant,
 }
 
 impl EndpointCollector {
@@ -189,6 +203,7 @@ impl EndpointCollector {
             table,
             windows: Vec::new(),
             histogram: Histogram::new(),
+            previous: Instant::now(),
         }
     }
 
@@ -196,7 +211,11 @@ impl EndpointCollector {
     pub(crate) fn collect(&mut self) -> Vec<EndpointStats> {
         let now = Instant::now();
         let list = self.table.list();
-        self.windows.resize_with(list.len(), Window::default);
+        let previous = std::mem::replace(&mut self.previous, now);
+        // A new series starts from zero at the previous collection, so its
+        // first requests count towards the rates at once.
+        self.windows
+            .resize_with(list.len(), || Window::starting_at(previous));
         list.iter()
             .zip(&mut self.windows)
             .map(|(endpoint, window)| stats(endpoint, window, &mut self.histogram, now))
