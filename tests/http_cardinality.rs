@@ -68,7 +68,11 @@ fn ten_thousand_raw_paths_stay_bounded() {
         snapshot.endpoints.len(),
         2,
         "one template and the unmatched series: {:?}",
-        snapshot.endpoints.iter().map(|e| &e.route).collect::<Vec<_>>()
+        snapshot
+            .endpoints
+            .iter()
+            .map(|e| &e.route)
+            .collect::<Vec<_>>()
     );
     let count = |route: &str| {
         snapshot
@@ -82,7 +86,12 @@ fn ten_thousand_raw_paths_stay_bounded() {
 
     // Recorded as if each raw path were a template: capped.
     for i in 0..RAW_PATHS {
-        monitor::http::record("GET", &format!("/orders/{i}"), 200, Duration::from_micros(50));
+        monitor::http::record(
+            "GET",
+            &format!("/orders/{i}"),
+            200,
+            Duration::from_micros(50),
+        );
     }
     let snapshot = monitor.collect_now();
     assert_eq!(

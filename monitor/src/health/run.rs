@@ -3,8 +3,9 @@
 //!
 //! - A blocking check runs on a thread of its own (never on the runtime,
 //!   which it could stall), under `catch_unwind`. When it times out the
-//!   thread is left to finish, and the component is not started again until
-//!   it has: at most one thread per component.
+//!   thread is left to finish (its late result is stored then), and the
+//!   component is not started again until it has: at most one thread per
+//!   component.
 //! - An async check runs as a task; a panic ends the task and is read from
 //!   its `JoinError`; a timeout aborts it.
 //!
@@ -83,12 +84,17 @@ async fn blocking(
 ) -> Outcome {
     let (send, receive) = oneshot::channel();
     let owner = Arc::clone(component);
+    let began = Instant::now();
     let thread = std::thread::Builder::new()
         .name(String::from("monitor-health"))
         .spawn(move || {
             let outcome =
                 catch_unwind(AssertUnwindSafe(|| check())).unwrap_or_else(|p| panicked(p.as_ref()));
-            let _ = send.send(outcome);
+            // After a timeout nobody waits for the result; it is still the
+            // newest news about the component.
+            if let Err(late) = send.send(outcome) {
+                owner.complete(late, began.elapsed());
+            }
             owner.busy.store(false, SeqCst);
         });
     if let Err(e) = thread {
