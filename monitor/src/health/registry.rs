@@ -66,6 +66,20 @@ pub(crate) struct State {
     pub(crate) transitions: VecDeque<Transition>,
 }
 
+/// What [`Component::claim`] found.
+pub(crate) enum Claim {
+    /// A run is claimed; the next is due at this time.
+    Started(Instant),
+    /// The previous run has not returned; [`Component::release`] wakes the
+    /// runner when it does.
+    Busy,
+    /// The next run is due at this time.
+    NotBefore(Instant),
+}
+
+/// Wakes the runner: a component was added or a run returned.
+pub(crate) static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 /// One registered component.
 pub(crate) struct Component {
     pub(crate) name: String,
@@ -116,16 +130,24 @@ impl Component {
 
     /// Claims the next run when the previous one has returned and the
     /// interval has passed since it started.
-    pub(crate) fn claim_if_due(&self, now: Instant, interval: Duration) -> bool {
+    pub(crate) fn claim(&self, now: Instant, interval: Duration) -> Claim {
         let mut state = lock(&self.state);
-        let due = state
-            .last_started
-            .is_none_or(|started| now.duration_since(started) >= interval);
-        if !due || self.busy.swap(true, SeqCst) {
-            return false;
+        if let Some(due) = state.last_started.map(|started| started + interval) {
+            if due > now {
+                return Claim::NotBefore(due);
+            }
+        }
+        if self.busy.swap(true, SeqCst) {
+            return Claim::Busy;
         }
         state.last_started = Some(now);
-        true
+        Claim::Started(now + interval)
+    }
+
+    /// Marks the run over, and wakes the runner for the next one.
+    pub(crate) fn release(&self) {
+        self.busy.store(false, SeqCst);
+        WAKE.notify_one();
     }
 
     /// Stores the result of a run, and an event when the status changed.
@@ -254,6 +276,8 @@ pub(crate) fn add(name: String, check: CheckFn) -> Registration {
     let mut list = lock(&COMPONENTS);
     list.retain(|c| c.name != component.name);
     list.push(Arc::clone(&component));
+    drop(list);
+    WAKE.notify_one();
     Registration { component }
 }
 

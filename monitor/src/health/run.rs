@@ -21,11 +21,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 use super::outcome::{panicked, Outcome};
-use super::registry::{components, CheckFn, Component};
+use super::registry::{components, CheckFn, Claim, Component, WAKE};
 use crate::config::HealthConfig;
 
-/// How often the runner looks for due checks (and new registrations).
-const PASS: Duration = Duration::from_millis(50);
+/// The longest the runner sleeps between passes (it also wakes when a
+/// check is due, a component is added, or a run returns).
+const IDLE_PASS: Duration = Duration::from_secs(1);
 
 /// Set once the runner has made its first pass: from then on every
 /// component registered has been started at least once.
@@ -40,12 +41,18 @@ pub(crate) fn started() -> bool {
 pub(crate) async fn run(defaults: HealthConfig, mut stop: watch::Receiver<bool>) {
     loop {
         let now = Instant::now();
+        let mut next = now + IDLE_PASS;
         for component in components() {
             let settings = component.settings();
             let interval = settings.interval.unwrap_or(defaults.default_interval);
-            if component.claim_if_due(now, interval) {
-                let timeout = settings.timeout.unwrap_or(defaults.default_timeout);
-                tokio::spawn(run_once(component, timeout));
+            match component.claim(now, interval) {
+                Claim::Started(due) => {
+                    next = next.min(due);
+                    let timeout = settings.timeout.unwrap_or(defaults.default_timeout);
+                    tokio::spawn(run_once(component, timeout));
+                }
+                Claim::NotBefore(due) => next = next.min(due),
+                Claim::Busy => {}
             }
         }
         STARTED.store(true, SeqCst);
@@ -53,7 +60,8 @@ pub(crate) async fn run(defaults: HealthConfig, mut stop: watch::Receiver<bool>)
             return;
         }
         tokio::select! {
-            _ = tokio::time::sleep(PASS) => {}
+            _ = tokio::time::sleep_until(next.into()) => {}
+            _ = WAKE.notified() => {}
             changed = stop.changed() => if changed.is_err() || *stop.borrow() { return },
         }
     }
@@ -66,7 +74,7 @@ async fn run_once(component: Arc<Component>, timeout: Duration) {
         CheckFn::Blocking(check) => blocking(&component, check, timeout).await,
         CheckFn::Async(check) => {
             let outcome = asynchronous(check, timeout).await;
-            component.busy.store(false, SeqCst);
+            component.release();
             outcome
         }
     };
@@ -95,10 +103,10 @@ async fn blocking(
             if let Err(late) = send.send(outcome) {
                 owner.complete(late, began.elapsed());
             }
-            owner.busy.store(false, SeqCst);
+            owner.release();
         });
     if let Err(e) = thread {
-        component.busy.store(false, SeqCst);
+        component.release();
         return Outcome::Down(format!("no thread could be started for the check: {e}"));
     }
     match tokio::time::timeout(timeout, receive).await {

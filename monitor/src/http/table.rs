@@ -8,6 +8,7 @@
 //! the lock, so a flood of raw paths cannot grow memory or contend.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -37,10 +38,36 @@ pub(crate) fn method_index(method: &str) -> usize {
         .unwrap_or(METHODS.len() - 1)
 }
 
+/// FNV-1a: route templates are short, and SipHash's protection against
+/// chosen collisions buys nothing for a map capped at a few hundred keys.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type Map = HashMap<Box<str>, &'static Endpoint, BuildHasherDefault<Fnv>>;
+
 /// One published version of a table.
 #[derive(Clone, Default)]
 struct Routes {
-    by_method: [HashMap<Box<str>, &'static Endpoint>; METHODS.len()],
+    by_method: [Map; METHODS.len()],
     /// Every series in creation order, the overflow series included.
     list: Vec<&'static Endpoint>,
     /// Series other than the overflow one.
