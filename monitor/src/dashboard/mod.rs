@@ -22,7 +22,8 @@
 //! connection, [`io`] times out stalled writes, [`auth`] checks the token,
 //! [`body`] bounds request bodies, [`routes`] maps requests to responses,
 //! [`response`] builds them, [`cache`] keeps them per snapshot, [`exposition`]
-//! writes the Prometheus text format, [`json`] the JSON API, and [`stats`]
+//! writes the Prometheus text format, [`json`] the JSON API, [`endpoints`]
+//! and [`health`] the request-tracking and health bodies, and [`stats`]
 //! counts what the server did.
 
 mod auth;

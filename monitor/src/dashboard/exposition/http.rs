@@ -150,3 +150,94 @@ pub(super) fn families(w: &mut Writer<'_>, snapshot: &Snapshot) {
     direction(w, "client", &snapshot.dependencies, "calls to dependencies");
     health(w, &snapshot.health);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{assert_well_formed, line, rendered};
+    use crate::health::{HealthSnapshot, Status};
+    use crate::http::{Direction, EndpointStats, StatusCounts};
+    use crate::snapshot::Snapshot;
+
+    fn endpoint(route: &str, host: Option<&str>) -> EndpointStats {
+        EndpointStats {
+            direction: if host.is_some() {
+                Direction::Client
+            } else {
+                Direction::Server
+            },
+            method: "GET",
+            host: host.map(String::from),
+            route: route.into(),
+            requests: 4,
+            status: StatusCounts {
+                success: 3,
+                server_error: 1,
+                ..StatusCounts::default()
+            },
+            errors: 1,
+            error_rate: 0.25,
+            client_error_rate: 0.0,
+            error_rate_1m: 0.25,
+            rate_1s: 1.0,
+            rate_1m: 1.0,
+            in_flight: 2,
+            cancelled: 0,
+            bytes_in: 10,
+            bytes_out: 20,
+            total_ns: 40_000_000,
+            mean_ns: 10_000_000,
+            p50_ns: 10_000_000,
+            p95_ns: 10_000_000,
+            p99_ns: 10_000_000,
+            max_ns: 10_000_000,
+            duration_buckets: [0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4],
+        }
+    }
+
+    #[test]
+    fn endpoints_and_health_are_exposed_with_escaped_labels() {
+        let mut health = HealthSnapshot {
+            status: Status::Degraded,
+            ..HealthSnapshot::default()
+        };
+        health.ready = true;
+        let snapshot = Snapshot {
+            endpoints: vec![endpoint("/users/{id}", None), endpoint("/q\"\n\\", None)],
+            dependencies: vec![endpoint("/v1/items", Some("127.0.0.1:8080"))],
+            health,
+            ..Snapshot::default()
+        };
+        let text = rendered(&snapshot);
+        assert_well_formed(&text);
+        let id = r#"method="GET",route="/users/{id}""#;
+        assert!(line(
+            &text,
+            &format!("http_server_requests_total{{{id},status_class=\"2xx\"}}")
+        )
+        .ends_with(" 3"));
+        assert!(line(
+            &text,
+            &format!("http_server_requests_total{{{id},status_class=\"5xx\"}}")
+        )
+        .ends_with(" 1"));
+        assert!(!text.contains("status_class=\"4xx\""), "only classes seen");
+        assert!(line(
+            &text,
+            &format!("http_server_request_duration_seconds_count{{{id}}}")
+        )
+        .ends_with(" 4"));
+        assert!(line(&text, &format!("http_server_active_requests{{{id}}}")).ends_with(" 2"));
+        assert!(text.contains(r#"route="/q\"\n\\""#), "{text}");
+        assert!(line(
+            &text,
+            r#"http_client_requests_total{method="GET",host="127.0.0.1:8080",route="/v1/items",status_class="2xx"}"#
+        )
+        .ends_with(" 3"));
+        assert!(line(
+            &text,
+            r#"monitor_health_status{component="",status="DEGRADED"}"#
+        )
+        .ends_with(" 1"));
+        assert!(line(&text, r#"monitor_health_status{component="",status="UP"}"#).ends_with(" 0"));
+    }
+}
