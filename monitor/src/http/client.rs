@@ -28,7 +28,7 @@ use crate::trace::RequestBuilderExt as _;
 
 /// Sends a `reqwest` request as a tracked dependency call.
 ///
-/// Implemented for [`reqwest::RequestBuilder`](::reqwest::RequestBuilder);
+/// Implemented for [`reqwest::RequestBuilder`];
 /// sealed so that methods can be added.
 pub trait TrackedRequest: sealed::Sealed {
     /// Adds the current span's trace context (see

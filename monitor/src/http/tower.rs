@@ -43,7 +43,27 @@ use crate::profile::is_enabled;
 type RouteOf = Arc<dyn for<'a> Fn(&'a Extensions) -> Option<&'a str> + Send + Sync>;
 
 /// A [`Layer`] that records each request's method, route template, status,
-/// duration and body sizes; see the [module docs](self).
+/// duration and body sizes.
+///
+/// The route template comes from a closure over the request's extensions;
+/// with axum, from `MatchedPath` (add the layer with `Router::layer`, so it
+/// runs after routing):
+///
+/// ```ignore
+/// use axum::extract::MatchedPath;
+///
+/// let app = axum::Router::new()
+///     .route("/users/{id}", axum::routing::get(user))
+///     .layer(monitor::http::TrackLayer::new(|extensions| {
+///         extensions.get::<MatchedPath>().map(MatchedPath::as_str)
+///     }));
+/// ```
+///
+/// Requests without a template count as
+/// [`UNMATCHED_ROUTE`](super::UNMATCHED_ROUTE). Body sizes are the bodies'
+/// exact size hints (else the request's `Content-Length`); streamed bodies
+/// of unknown length count 0 bytes. The duration ends when the inner
+/// service returns the response head.
 #[derive(Clone)]
 pub struct TrackLayer {
     route_of: RouteOf,
