@@ -39,6 +39,7 @@
 //! relaxed atomic adds on the series, the duration going to a lock-free
 //! histogram.
 
+mod cache;
 mod collect;
 mod endpoint;
 mod record;

@@ -1,10 +1,12 @@
 //! The recording API: [`record`] for a finished request, and the
 //! [`RequestGuard`] that counts a request while it runs.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::cache;
 use super::endpoint::Endpoint;
 use super::table::{self, method_index};
+use crate::profile::clock;
 use crate::profile::is_enabled;
 
 /// Nanoseconds of a duration, saturating.
@@ -38,7 +40,7 @@ pub fn record(method: &str, route: &str, status: u16, duration: Duration) {
 /// The series of a served request.
 #[inline]
 fn server_endpoint(method: &str, route: &str) -> &'static Endpoint {
-    table::server().get(method_index(method), route, None, route)
+    cache::server_endpoint(method_index(method), route)
 }
 
 /// Starts counting a request this service is answering; finish it with
@@ -63,7 +65,8 @@ pub fn start(method: &str, route: &str) -> RequestGuard {
 #[derive(Debug)]
 pub struct RequestGuard {
     endpoint: Option<&'static Endpoint>,
-    began: Instant,
+    /// Clock ticks at the start (the profile module's TSC clock).
+    began: u64,
     bytes_in: u64,
     bytes_out: u64,
 }
@@ -73,7 +76,7 @@ impl RequestGuard {
     pub(crate) fn inactive() -> Self {
         Self {
             endpoint: None,
-            began: Instant::now(),
+            began: 0,
             bytes_in: 0,
             bytes_out: 0,
         }
@@ -83,7 +86,7 @@ impl RequestGuard {
         endpoint.start();
         Self {
             endpoint: Some(endpoint),
-            began: Instant::now(),
+            began: clock::now(),
             bytes_in: 0,
             bytes_out: 0,
         }
@@ -107,7 +110,7 @@ impl RequestGuard {
         if let Some(endpoint) = self.endpoint.take() {
             endpoint.finish(
                 status,
-                nanos(self.began.elapsed()),
+                clock::nanos_between(self.began, clock::now()),
                 self.bytes_in,
                 self.bytes_out,
             );
