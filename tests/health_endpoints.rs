@@ -158,4 +158,55 @@ fn probes_follow_the_components() {
     let (status, body) = http_get(addr, "/health/nope").expect("GET");
     assert_eq!(status, 404);
     assert!(body.contains("/health/ready"), "{body}");
+
+    // Stopped in the middle of a run, a check still runs under the next
+    // monitor.
+    let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    health::register_async("slow-async", move || {
+        // The first run outlasts the monitor; later ones are quick.
+        let first = calls.fetch_add(1, SeqCst) == 0;
+        async move {
+            if first {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+            Ok::<(), String>(())
+        }
+    })
+    .timeout(Duration::from_secs(60))
+    .interval(FAST);
+    let running = |monitor: &monitor::Monitor| {
+        let health = monitor.collect_now().health.clone();
+        health
+            .components
+            .into_iter()
+            .find(|c| c.name == "slow-async")
+            .expect("registered")
+    };
+    let mut before = running(&monitor);
+    for _ in 0..750 {
+        if before.running {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        before = running(&monitor);
+    }
+    assert!(before.running, "{before:?}");
+    drop(monitor);
+    let monitor = monitor::builder()
+        .dashboard(false)
+        .install_recorder(false)
+        .start()
+        .expect("a second monitor starts");
+    let mut after = running(&monitor);
+    for _ in 0..750 {
+        if after.runs > before.runs {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        after = running(&monitor);
+    }
+    assert!(
+        after.runs > before.runs,
+        "ran again: {before:?} then {after:?}"
+    );
 }

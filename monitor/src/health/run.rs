@@ -49,7 +49,7 @@ pub(crate) async fn run(defaults: HealthConfig, mut stop: watch::Receiver<bool>)
                 Claim::Started(due) => {
                     next = next.min(due);
                     let timeout = settings.timeout.unwrap_or(defaults.default_timeout);
-                    tokio::spawn(run_once(component, timeout));
+                    tokio::spawn(run_once(Claimed(component), timeout));
                 }
                 Claim::NotBefore(due) => next = next.min(due),
                 Claim::Busy => {}
@@ -67,14 +67,26 @@ pub(crate) async fn run(defaults: HealthConfig, mut stop: watch::Receiver<bool>)
     }
 }
 
+/// A claimed run: the component's claim is released when this is dropped,
+/// whether the run ended, its thread finished, or the monitor stopped and
+/// dropped the task (so that a later monitor can run the check again).
+struct Claimed(Arc<Component>);
+
+impl Drop for Claimed {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
 /// One run of a claimed component, its result stored.
-async fn run_once(component: Arc<Component>, timeout: Duration) {
+async fn run_once(claimed: Claimed, timeout: Duration) {
+    let component = Arc::clone(&claimed.0);
     let began = Instant::now();
     let outcome = match component.check.clone() {
-        CheckFn::Blocking(check) => blocking(&component, check, timeout).await,
+        CheckFn::Blocking(check) => blocking(claimed, check, timeout).await,
         CheckFn::Async(check) => {
             let outcome = asynchronous(check, timeout).await;
-            component.release();
+            drop(claimed);
             outcome
         }
     };
@@ -85,14 +97,16 @@ fn timed_out(timeout: Duration) -> Outcome {
     Outcome::Down(format!("the check timed out after {timeout:?}"))
 }
 
+/// Runs `check` on a thread of its own, which holds the claim until the
+/// check returns, however long after the timeout that is.
 async fn blocking(
-    component: &Arc<Component>,
+    claimed: Claimed,
     check: Arc<dyn Fn() -> Outcome + Send + Sync>,
     timeout: Duration,
 ) -> Outcome {
     let (send, receive) = oneshot::channel();
-    let owner = Arc::clone(component);
     let began = Instant::now();
+    // On failure the closure, and the claim with it, is dropped.
     let thread = std::thread::Builder::new()
         .name(String::from("monitor-health"))
         .spawn(move || {
@@ -101,12 +115,11 @@ async fn blocking(
             // After a timeout nobody waits for the result; it is still the
             // newest news about the component.
             if let Err(late) = send.send(outcome) {
-                owner.complete(late, began.elapsed());
+                claimed.0.complete(late, began.elapsed());
             }
-            owner.release();
+            drop(claimed);
         });
     if let Err(e) = thread {
-        component.release();
         return Outcome::Down(format!("no thread could be started for the check: {e}"));
     }
     match tokio::time::timeout(timeout, receive).await {
