@@ -19,11 +19,11 @@
 //! failed (status 0). The latency ends when the response head arrives.
 
 use std::future::Future;
-use std::time::Instant;
 
 use ::reqwest::{RequestBuilder, Response};
 
-use super::record::record_client;
+use super::record::{client_endpoint, RequestGuard};
+use crate::profile::is_enabled;
 use crate::trace::RequestBuilderExt as _;
 
 /// Sends a `reqwest` request as a tracked dependency call.
@@ -50,11 +50,15 @@ impl TrackedRequest for RequestBuilder {
                 (Some(host), None) => host.to_string(),
                 (None, _) => String::from("<no host>"),
             };
-            let method = request.method().clone();
-            let began = Instant::now();
+            // In flight until the response head arrives; dropped before,
+            // the call counts as cancelled.
+            let call = if is_enabled() {
+                RequestGuard::begin(client_endpoint(request.method().as_str(), &host, &route))
+            } else {
+                RequestGuard::inactive()
+            };
             let result = client.execute(request).await;
-            let status = result.as_ref().map_or(0, |r| r.status().as_u16());
-            record_client(method.as_str(), &host, &route, status, began.elapsed());
+            call.finish(result.as_ref().map_or(0, |r| r.status().as_u16()));
             result
         }
     }

@@ -32,9 +32,7 @@ pub fn record(method: &str, route: &str, status: u16, duration: Duration) {
     if !is_enabled() {
         return;
     }
-    let endpoint = server_endpoint(method, route);
-    endpoint.start();
-    endpoint.finish(status, nanos(duration), 0, 0);
+    server_endpoint(method, route).finish(status, nanos(duration), 0, 0);
 }
 
 /// The series of a served request.
@@ -114,6 +112,7 @@ impl RequestGuard {
                 self.bytes_in,
                 self.bytes_out,
             );
+            endpoint.end();
         }
     }
 }
@@ -133,9 +132,7 @@ pub fn record_client(method: &str, host: &str, route: &str, status: u16, duratio
     if !is_enabled() {
         return;
     }
-    let endpoint = client_endpoint(method, host, route);
-    endpoint.start();
-    endpoint.finish(status, nanos(duration), 0, 0);
+    client_endpoint(method, host, route).finish(status, nanos(duration), 0, 0);
 }
 
 /// The series of an outgoing call. Builds a key (one allocation): a
