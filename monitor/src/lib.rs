@@ -27,6 +27,14 @@
 //! HTTP endpoints serve. Before [`init`], after the guard is dropped, or with
 //! `MONITOR_DISABLE=1`, a profiled call costs one relaxed atomic load.
 //!
+//! # Requests and health
+//!
+//! [`http::record`] (or the tower layer `http::TrackLayer`) counts each request
+//! under its route template; `/api/v1/endpoints` ranks the endpoints.
+//! [`health::register`] adds a component check, run in the background with
+//! its own timeout; `/health`, `/health/live` and `/health/ready` answer
+//! from the latest results.
+//!
 //! # Feature flags
 //!
 //! | feature | what it adds |

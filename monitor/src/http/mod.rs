@@ -3,9 +3,8 @@
 //!
 //! Record a request with [`record`] (or [`start`] and
 //! [`RequestGuard::finish`] to count it in flight and its body sizes), put
-//! [`TrackLayer`] on a tower service (feature `tower`; works with axum), or
-//! send outgoing `reqwest` calls with
-//! [`TrackedRequest::send_tracked`](client::TrackedRequest::send_tracked)
+//! `TrackLayer` on a tower service (feature `tower`; works with axum), or
+//! send outgoing `reqwest` calls with `client::TrackedRequest::send_tracked`
 //! (feature `reqwest`).
 //!
 //! ```
