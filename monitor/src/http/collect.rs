@@ -134,9 +134,11 @@ impl Window {
         self.samples.push_back(now);
     }
 
-    /// The newest earlier sample at least `window` older than the last one,
-    /// else the oldest one; `None` with fewer than two samples.
+    /// The newest earlier sample about `window` older than the last one
+    /// (at least 90% of it, so tick jitter does not double the span), else
+    /// the oldest one; `None` with fewer than two samples.
     fn base(&self, window: Duration) -> Option<Sample> {
+        let window = window.mul_f64(0.9);
         let last = self.samples.back()?;
         let earlier = self.samples.len().checked_sub(1).filter(|n| *n > 0)?;
         self.samples
@@ -305,7 +307,8 @@ mod tests {
         let (rate_1m, errors_1m) = w.rates(LONG_WINDOW);
         assert!((rate_1s - 10.0).abs() < 1e-9, "{rate_1s}");
         assert!((rate_1m - 10.0).abs() < 1e-9, "{rate_1m}");
-        assert!((errors_1m - 30.0 / 600.0).abs() < 1e-9, "{errors_1m}");
+        // The minute window starts at the newest sample at least 54 s old.
+        assert!((errors_1m - 30.0 / 540.0).abs() < 1e-9, "{errors_1m}");
         assert!(w.samples.len() <= 62, "{}", w.samples.len());
     }
 
