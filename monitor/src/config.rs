@@ -71,6 +71,10 @@ pub struct Config {
     pub trace: TraceConfig,
     /// System and process metrics.
     pub system: SystemConfig,
+    /// Request tracking (`[http]`).
+    pub http: HttpConfig,
+    /// Component health checks (`[health]`).
+    pub health: HealthConfig,
 }
 
 /// Settings of the system and process metrics (`[system]`).
@@ -169,6 +173,42 @@ impl Default for SystemConfig {
     }
 }
 
+/// Settings of request tracking.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct HttpConfig {
+    /// Distinct route templates with a series of their own, per direction
+    /// (served, called); more share one overflow series.
+    pub max_routes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_routes: crate::http::DEFAULT_MAX_ROUTES,
+        }
+    }
+}
+
+/// Defaults of health checks that do not set their own.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct HealthConfig {
+    /// Longest a check may run before it counts as DOWN.
+    pub default_timeout: Duration,
+    /// Time from the start of one run of a check to the next.
+    pub default_interval: Duration,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        Self {
+            default_timeout: Duration::from_secs(5),
+            default_interval: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Settings of span sampling and the trace store.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -235,6 +275,8 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             trace: TraceConfig::default(),
             system: SystemConfig::default(),
+            http: HttpConfig::default(),
+            health: HealthConfig::default(),
         }
     }
 }
@@ -272,6 +314,8 @@ struct FileConfig {
     metrics: Option<FileMetrics>,
     trace: Option<FileTrace>,
     system: Option<FileSystem>,
+    http: Option<FileHttp>,
+    health: Option<FileHealth>,
 }
 
 #[derive(Deserialize, Default)]
@@ -282,6 +326,19 @@ struct FileSystem {
     watch: Option<Vec<String>>,
     probes: Option<Vec<String>>,
     probe_timeout: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileHttp {
+    max_routes: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileHealth {
+    default_timeout: Option<String>,
+    default_interval: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -433,6 +490,21 @@ impl Config {
                 self.metrics.max_series_per_metric = v;
             }
         }
+        if let Some(h) = file.http {
+            if let Some(v) = h.max_routes {
+                self.http.max_routes = v;
+            }
+        }
+        if let Some(h) = file.health {
+            if let Some(v) = h.default_timeout {
+                self.health.default_timeout =
+                    parse_duration(&v).map_err(|r| err("health.default_timeout", r))?;
+            }
+            if let Some(v) = h.default_interval {
+                self.health.default_interval =
+                    parse_duration(&v).map_err(|r| err("health.default_interval", r))?;
+            }
+        }
         self.validate(&origin)
     }
 
@@ -510,6 +582,15 @@ impl Config {
         }
         if self.metrics.max_series_per_metric == 0 {
             return err("metrics.max_series_per_metric", "must be at least 1");
+        }
+        if self.http.max_routes == 0 {
+            return err("http.max_routes", "must be at least 1");
+        }
+        if self.health.default_timeout.is_zero() {
+            return err("health.default_timeout", "must be longer than zero");
+        }
+        if self.health.default_interval.is_zero() {
+            return err("health.default_interval", "must be longer than zero");
         }
         if cfg!(not(feature = "otlp")) && self.trace.otlp_endpoint.is_some() {
             return err(
@@ -716,6 +797,21 @@ mod tests {
 
         let e = load_toml("[metrics]\nmax_series_per_metric = \"many\"\n").unwrap_err();
         assert_eq!(e.key, "metrics.max_series_per_metric", "{e}");
+    }
+
+    #[test]
+    fn http_and_health_settings() {
+        let c = load_toml(
+            "[http]\nmax_routes = 50\n[health]\ndefault_timeout = \"250ms\"\ndefault_interval = \"3s\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.http.max_routes, 50);
+        assert_eq!(c.health.default_timeout, Duration::from_millis(250));
+        assert_eq!(c.health.default_interval, Duration::from_secs(3));
+        let e = load_toml("[http]\nmax_routes = 0\n").unwrap_err();
+        assert_eq!(e.key, "http.max_routes");
+        let e = load_toml("[health]\ndefault_interval = \"soon\"\n").unwrap_err();
+        assert_eq!(e.key, "health.default_interval");
     }
 
     #[test]

@@ -34,6 +34,13 @@
 //! processes (`[system]` in the configuration), served at `/api/v1/system`
 //! and in `/metrics`. A reading that cannot be taken is listed with the
 //! reason in `snapshot.system.unavailable`; the others are unaffected.
+//! # Requests and health
+//!
+//! [`http::record`] (or the tower layer `http::TrackLayer`) counts each request
+//! under its route template; `/api/v1/endpoints` ranks the endpoints.
+//! [`health::register`] adds a component check, run in the background with
+//! its own timeout; `/health`, `/health/live` and `/health/ready` answer
+//! from the latest results.
 //!
 //! # Feature flags
 //!
@@ -42,6 +49,7 @@
 //! | `reqwest` | `trace::RequestBuilderExt::with_trace_context` for outgoing requests |
 //! | `otlp` | export of spans over OTLP/HTTP protobuf to an OpenTelemetry collector |
 //! | `alloc` | [`alloc::Counting`], a counting global allocator: live heap, allocation rate, bytes per profiled call |
+//! | `tower` | `http::TrackLayer`, request tracking middleware for tower services (axum) |
 //!
 //! # Configuration
 //!
@@ -59,6 +67,8 @@ mod builder;
 pub mod config;
 mod dashboard;
 mod error;
+pub mod health;
+pub mod http;
 pub mod profile;
 mod publish;
 mod registry;

@@ -19,6 +19,7 @@ use crate::snapshot::{MonitorStats, Snapshot, TraceStats};
 use crate::system::{SystemCollector, SystemStats};
 use crate::trace::{self, TraceId, TraceQuery, TraceStore, TraceSummary, TraceTree};
 use crate::Error;
+use crate::{health, http};
 
 /// Only one monitor runs per process: profiling state is process-wide.
 static RUNNING: AtomicBool = AtomicBool::new(false);
@@ -112,6 +113,8 @@ impl Monitor {
             functions: FunctionCollector::new(),
             #[cfg(feature = "alloc")]
             alloc: Default::default(),
+            endpoints: http::EndpointCollector::server(),
+            dependencies: http::EndpointCollector::client(),
             started: Instant::now(),
             tick: 0,
             system: config
@@ -122,6 +125,7 @@ impl Monitor {
             otlp: None,
         };
         trace::set_sample_ratio(config.trace.sample_ratio);
+        http::set_max_routes(config.http.max_routes);
         profile::set_enabled(true);
         trace::install_if_unset();
         let thread = std::thread::Builder::new()
@@ -222,6 +226,8 @@ struct Pipeline {
     functions: FunctionCollector,
     #[cfg(feature = "alloc")]
     alloc: crate::alloc::AllocCollector,
+    endpoints: http::EndpointCollector,
+    dependencies: http::EndpointCollector,
     started: Instant,
     tick: u64,
     /// System and process readings; `None` when `system.enabled` is off.
@@ -256,6 +262,7 @@ impl Pipeline {
                     .map(trace::OtlpExporter::start);
             }
             let (stop, stopped) = watch::channel(false);
+            let checks = tokio::spawn(health::run(self.config.health.clone(), stopped.clone()));
             let server = listener.and_then(|listener| {
                 let listener = tokio::net::TcpListener::from_std(listener).ok()?;
                 let server = dashboard::Server::new(
@@ -290,6 +297,7 @@ impl Pipeline {
             if let Some(server) = server {
                 let _ = server.await;
             }
+            let _ = checks.await;
         });
     }
 
@@ -370,6 +378,9 @@ impl Pipeline {
             traces,
             alloc,
             system,
+            endpoints: self.endpoints.collect(),
+            dependencies: self.dependencies.collect(),
+            health: health::collect(&self.config.health),
         }
     }
 }

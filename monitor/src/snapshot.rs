@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use crate::health::HealthSnapshot;
+pub use crate::http::EndpointStats;
 pub use crate::system::SystemStats;
 
 /// Upper bounds, in seconds, of the wall-time buckets of every function: the
@@ -33,6 +35,12 @@ pub struct Snapshot {
     pub alloc: Option<AllocStats>,
     /// System and process figures (see [`crate::system`]).
     pub system: SystemStats,
+    /// One entry per (method, route template) served; see [`crate::http`].
+    pub endpoints: Vec<EndpointStats>,
+    /// One entry per (method, host, route template) called.
+    pub dependencies: Vec<EndpointStats>,
+    /// Component health as of the tick; see [`crate::health`].
+    pub health: HealthSnapshot,
 }
 
 /// What the counting allocator saw, process-wide.

@@ -22,14 +22,17 @@
 //! connection, [`io`] times out stalled writes, [`auth`] checks the token,
 //! [`body`] bounds request bodies, [`routes`] maps requests to responses,
 //! [`response`] builds them, [`cache`] keeps them per snapshot, [`exposition`]
-//! writes the Prometheus text format, [`json`] the JSON API, and [`stats`]
+//! writes the Prometheus text format, [`json`] the JSON API, [`endpoints`]
+//! and [`health`] the request-tracking and health bodies, and [`stats`]
 //! counts what the server did.
 
 mod auth;
 mod body;
 mod cache;
 mod connection;
+mod endpoints;
 mod exposition;
+mod health;
 mod io;
 mod json;
 mod response;

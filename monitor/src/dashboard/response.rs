@@ -28,6 +28,11 @@ pub(super) fn json(body: Bytes) -> Response<Body> {
     with(StatusCode::OK, "application/json", body)
 }
 
+/// `status` with a JSON body.
+pub(super) fn json_with_status(status: StatusCode, body: Bytes) -> Response<Body> {
+    with(status, "application/json", body)
+}
+
 /// 200 with the Prometheus exposition.
 pub(super) fn exposition(body: Bytes) -> Response<Body> {
     with(StatusCode::OK, exposition::CONTENT_TYPE, body)

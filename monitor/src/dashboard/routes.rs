@@ -9,11 +9,11 @@ use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::response::{self, Body};
-use super::{auth, body, traces, State};
+use super::{auth, body, endpoints, health, traces, State};
 
 /// The paths served, for the 404 message.
 const PATHS: &str =
-    "/metrics, /api/v1/functions, /api/v1/snapshot, /api/v1/traces, /api/v1/traces/{trace_id}, /api/v1/system";
+    "/metrics, /api/v1/functions, /api/v1/snapshot, /api/v1/traces, /api/v1/traces/{trace_id}, /api/v1/system, /api/v1/endpoints, /health, /health/live, /health/ready";
 
 /// Methods every route accepts (hyper leaves the body out for `HEAD`).
 const READ_ONLY: &str = "GET, HEAD";
@@ -57,6 +57,10 @@ enum Resource<'a> {
     Traces,
     Trace(&'a str),
     System,
+    Endpoints,
+    Health,
+    Live,
+    Ready,
 }
 
 fn route(state: &State, parts: &Parts) -> Response<Body> {
@@ -67,6 +71,10 @@ fn route(state: &State, parts: &Parts) -> Response<Body> {
         "/api/v1/snapshot" => Resource::Snapshot,
         "/api/v1/traces" => Resource::Traces,
         "/api/v1/system" => Resource::System,
+        "/api/v1/endpoints" => Resource::Endpoints,
+        "/health" => Resource::Health,
+        "/health/live" => Resource::Live,
+        "/health/ready" => Resource::Ready,
         _ if path.starts_with("/api/v1/traces/") => {
             Resource::Trace(&path["/api/v1/traces/".len()..])
         }
@@ -80,6 +88,21 @@ fn route(state: &State, parts: &Parts) -> Response<Body> {
     }
     let snapshot = state.snapshots.load();
     let encoded = match resource {
+        Resource::Live => return response::json(health::live()),
+        Resource::Health => match health::aggregate(&snapshot.health) {
+            (status, Ok(body)) => return response::json_with_status(status, body),
+            (_, Err(e)) => Err(e),
+        },
+        Resource::Ready => {
+            let (status, body) = health::ready(&snapshot.health);
+            return response::json_with_status(status, body);
+        }
+        Resource::Endpoints => {
+            return endpoints::list(&snapshot, parts.uri.query()).map_or_else(
+                |(status, message)| response::error(status, &message),
+                response::json,
+            )
+        }
         Resource::Metrics => {
             let open = state.open_connections();
             let body = state.cache.exposition(&snapshot, |out| {

@@ -174,6 +174,13 @@ impl SharedHistogram {
         }
     }
 
+    /// Counts one value with one atomic add (more when the table must
+    /// claim a new entry); safe from any thread.
+    pub(crate) fn record(&self, value: u64) {
+        let (octave, sub) = bucket_of(value);
+        self.add(octave, sub, 1);
+    }
+
     fn add(&self, octave: usize, sub: usize, n: u64) {
         if n == 0 {
             return;

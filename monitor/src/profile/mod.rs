@@ -14,3 +14,4 @@ pub use call::{fn_once, is_enabled, Call, Instrumented, OtherOutcome, ResultOutc
 pub use callsite::{Callsite, MAX_CALLSITES};
 pub use collect::FunctionCollector;
 pub use histogram::Histogram;
+pub(crate) use histogram::SharedHistogram;
