@@ -33,6 +33,7 @@
 //! |---|---|
 //! | `reqwest` | `trace::RequestBuilderExt::with_trace_context` for outgoing requests |
 //! | `otlp` | export of spans over OTLP/HTTP protobuf to an OpenTelemetry collector |
+//! | `loadtest` | [`loadtest`]: load tests with thresholds and baselines, from integration tests |
 //!
 //! # Configuration
 //!
@@ -48,6 +49,8 @@ mod builder;
 pub mod config;
 mod dashboard;
 mod error;
+#[cfg(feature = "loadtest")]
+pub mod loadtest;
 pub mod profile;
 mod publish;
 mod registry;
@@ -59,7 +62,7 @@ pub use builder::{builder, Builder};
 pub use config::{Config, ConfigError};
 pub use error::Error;
 pub use monitor_macros::{profile, traced};
-pub use publish::SnapshotCell;
+pub use publish::{current_snapshot, SnapshotCell};
 pub use runtime::Monitor;
 pub use snapshot::Snapshot;
 

@@ -66,12 +66,15 @@ impl Monitor {
             return Err(Error::AlreadyRunning);
         }
         match Self::spawn(&config, &snapshots, &traces) {
-            Ok(running) => Ok(Self {
-                config,
-                snapshots,
-                traces,
-                running: Some(running),
-            }),
+            Ok(running) => {
+                crate::publish::set_current(Some(snapshots.clone()));
+                Ok(Self {
+                    config,
+                    snapshots,
+                    traces,
+                    running: Some(running),
+                })
+            }
             Err(e) => {
                 RUNNING.store(false, SeqCst);
                 Err(e)
@@ -192,6 +195,7 @@ impl Drop for Monitor {
         let Some(mut running) = self.running.take() else {
             return;
         };
+        crate::publish::set_current(None);
         let (reply, answer) = mpsc::sync_channel(1);
         // Flush: one last snapshot, then closing the channel stops the thread.
         if running.commands.send(Command::Collect(reply)).is_ok() {
