@@ -50,8 +50,8 @@ pub struct Profile {
     peak: f64,
     start_fraction: f64,
     stages: Vec<Stage>,
-    /// Index of the stage whose duration comes from `MONITOR_SOAK_SECS`.
-    soak_stage: Option<usize>,
+    /// Whether the hold's duration comes from `MONITOR_SOAK_SECS`.
+    soak: bool,
     /// Ramp-up, hold and ramp-down seconds, when the shape is those three.
     standard: Option<(u64, u64, u64)>,
     max_in_flight: usize,
@@ -70,7 +70,7 @@ impl Profile {
             peak,
             start_fraction: 0.0,
             stages: Vec::new(),
-            soak_stage: None,
+            soak: false,
             standard: None,
             max_in_flight: 1_000,
             start_timeout: Duration::from_secs(1),
@@ -134,7 +134,7 @@ impl Profile {
     /// lasts `MONITOR_SOAK_SECS` seconds (default 3600), read when the test runs.
     pub fn endurance() -> Self {
         let mut p = Self::preset("endurance", Model::Open, 50.0).standard(60, 3600, 60);
-        p.soak_stage = Some(1);
+        p.soak = true;
         p
     }
 
@@ -154,7 +154,6 @@ impl Profile {
 
     fn standard(mut self, up: u64, hold: u64, down: u64) -> Self {
         self.start_fraction = 0.0;
-        self.soak_stage = None;
         self.standard = Some((up, hold, down));
         self.stages = [(up, 1.0), (hold, 1.0), (down, 0.0)]
             .into_iter()
@@ -218,7 +217,7 @@ impl Profile {
         let peak = stages.iter().map(|s| s.1).max().unwrap_or(0).max(1);
         self.peak = f64::from(peak);
         self.start_fraction = 0.0;
-        self.soak_stage = None;
+        self.soak = false;
         self.standard = None;
         self.stages = stages
             .iter()
@@ -300,15 +299,15 @@ impl Profile {
     /// the endurance preset.
     pub(crate) fn resolve(&self) -> Result<Shape, LoadTestError> {
         let mut stages = self.stages.clone();
-        if let (Some(i), Ok(value)) = (self.soak_stage, std::env::var(SOAK_SECS_VAR)) {
+        if let (true, Some((up, _, down)), Ok(value)) =
+            (self.soak, self.standard, std::env::var(SOAK_SECS_VAR))
+        {
             let secs: u64 = value.trim().parse().map_err(|_| LoadTestError::Env {
                 var: SOAK_SECS_VAR,
                 value: value.clone(),
                 reason: "expected a whole number of seconds",
             })?;
-            if let Some(stage) = stages.get_mut(i) {
-                stage.duration = Duration::from_secs(secs);
-            }
+            stages = self.clone().standard(up, secs, down).stages;
         }
         if !(self.peak.is_finite() && self.peak > 0.0) {
             return Err(LoadTestError::Profile(format!(

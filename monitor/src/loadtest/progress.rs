@@ -53,24 +53,27 @@ impl Watcher {
                 _ = ticks.tick() => false,
                 _ = done.changed() => true,
             };
-            let per_name = self.recorder.merged();
-            let total = stats::total(&per_name);
-            let errors = total.errors.total();
-            watched.timeline.push_second(
-                second,
-                total.completed() - last_done,
-                errors - last_errors,
-            );
-            (last_done, last_errors) = (total.completed(), errors);
+            let (completed, errors) = self.recorder.counts();
+            watched
+                .timeline
+                .push_second(second, completed - last_done, errors - last_errors);
+            (last_done, last_errors) = (completed, errors);
             second += 1;
             if finished {
                 break;
             }
             let elapsed = self.start.elapsed();
-            if watched.aborted.is_none()
+            // Merging the histograms costs: only when something reads them.
+            let judge = watched.aborted.is_none()
+                && self.thresholds.iter().any(|(_, abort)| *abort)
                 && elapsed >= MIN_ABORT_AFTER
-                && total.completed() >= MIN_ABORT_SAMPLES
-            {
+                && completed >= MIN_ABORT_SAMPLES;
+            if !(judge || terminal) {
+                continue;
+            }
+            let per_name = self.recorder.merged();
+            let total = stats::total(&per_name);
+            if judge {
                 let failed = self
                     .thresholds
                     .iter()

@@ -209,6 +209,20 @@ impl Recorder {
         shard[scenario].not_started += 1;
     }
 
+    /// Finished and failed requests over all names and shards: cheap, no
+    /// histogram is touched.
+    pub fn counts(&self) -> (u64, u64) {
+        let (mut completed, mut failed) = (0, 0);
+        for shard in self.shards.iter() {
+            let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            for stats in shard.iter() {
+                completed += stats.completed();
+                failed += stats.errors.total();
+            }
+        }
+        (completed, failed)
+    }
+
     /// All shards merged, per name.
     pub fn merged(&self) -> Vec<NameStats> {
         let mut out: Option<Vec<NameStats>> = None;
