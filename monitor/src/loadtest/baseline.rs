@@ -6,8 +6,9 @@
 //! keeps the mean latency of each twentieth of its duration ("slices"); the
 //! spread of those slice means (their coefficient of variation, not divided
 //! by the square root of their count, so it stands for the noise of a whole
-//! short run) and, once several runs are saved, the spread of the runs'
-//! means give the observed variation. A change counts when it exceeds the
+//! short run; robust: 1.4826 x MAD / median, so a warm-up slice does not
+//! dominate) and, once several runs are saved, the spread of the runs'
+//! means (standard deviation over mean) give the observed variation. A change counts when it exceeds the
 //! larger of 10 % and three times that variation, and the near end of a
 //! bootstrap interval of the ratio still does.
 
@@ -369,6 +370,23 @@ fn cv(v: &[f64]) -> f64 {
     }
 }
 
+/// Robust coefficient of variation: 1.4826 x MAD / median, so one odd
+/// slice (a warm-up, a hiccup) does not widen the limit by itself.
+fn robust_cv(v: &[f64]) -> f64 {
+    if v.len() < 3 {
+        return cv(v);
+    }
+    let mut values = v.to_vec();
+    let m = median(&mut values);
+    let mut deviations: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
+    let mad = median(&mut deviations) * 1.4826;
+    if m > 0.0 {
+        mad / m
+    } else {
+        0.0
+    }
+}
+
 /// One name: this run against the baseline's runs.
 fn judge(current: &NameFigures, base: &[&NameFigures]) -> Change {
     let base_slices: Vec<f64> = base
@@ -382,8 +400,8 @@ fn judge(current: &NameFigures, base: &[&NameFigures]) -> Change {
     } else {
         0.0
     };
-    let variation = cv(&base_slices)
-        .max(cv(&current.slice_means_ms))
+    let variation = robust_cv(&base_slices)
+        .max(robust_cv(&current.slice_means_ms))
         .max(cv(&base_means));
     let limit = MIN_CHANGE.max(NOISE_FACTOR * variation);
     let interval = bootstrap(&current.slice_means_ms, &base_slices);

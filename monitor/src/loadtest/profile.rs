@@ -53,7 +53,7 @@ pub struct Profile {
     /// Whether the hold's duration comes from `MONITOR_SOAK_SECS`.
     soak: bool,
     /// Ramp-up, hold and ramp-down seconds, when the shape is those three.
-    standard: Option<(u64, u64, u64)>,
+    standard: Option<(Duration, Duration, Duration)>,
     max_in_flight: usize,
     start_timeout: Duration,
     request_timeout: Duration,
@@ -152,30 +152,30 @@ impl Profile {
         p
     }
 
-    fn standard(mut self, up: u64, hold: u64, down: u64) -> Self {
+    fn standard(self, up: u64, hold: u64, down: u64) -> Self {
+        let secs = Duration::from_secs;
+        self.shaped(secs(up), secs(hold), secs(down))
+    }
+
+    fn shaped(mut self, up: Duration, hold: Duration, down: Duration) -> Self {
         self.start_fraction = 0.0;
         self.standard = Some((up, hold, down));
         self.stages = [(up, 1.0), (hold, 1.0), (down, 0.0)]
             .into_iter()
-            .filter(|(secs, _)| *secs > 0)
-            .map(|(secs, fraction)| Stage {
-                duration: Duration::from_secs(secs),
-                fraction,
-            })
+            .filter(|(duration, _)| !duration.is_zero())
+            .map(|(duration, fraction)| Stage { duration, fraction })
             .collect();
-        if up == 0 {
+        if up.is_zero() {
             self.start_fraction = 1.0;
         }
         self
     }
 
-    fn standard_parts(&self) -> (u64, u64, u64) {
+    fn standard_parts(&self) -> (Duration, Duration, Duration) {
         // A custom shape becomes a hold of the same length.
-        self.standard.unwrap_or((0, self.total_secs(), 0))
-    }
-
-    fn total_secs(&self) -> u64 {
-        self.stages.iter().map(|s| s.duration.as_secs()).sum()
+        let total = self.stages.iter().map(|s| s.duration).sum();
+        self.standard
+            .unwrap_or((Duration::ZERO, total, Duration::ZERO))
     }
 
     /// Open model at a peak of `per_sec` requests per second.
@@ -195,19 +195,24 @@ impl Profile {
     /// Ramp-up from zero to the peak over `secs`.
     pub fn ramp_up_secs(self, secs: u64) -> Self {
         let (_, hold, down) = self.standard_parts();
-        self.standard(secs, hold, down)
+        self.shaped(Duration::from_secs(secs), hold, down)
     }
 
     /// Hold the peak for `secs`.
     pub fn hold_secs(self, secs: u64) -> Self {
+        self.hold(Duration::from_secs(secs))
+    }
+
+    /// Hold the peak for `duration` (for runs shorter than a second).
+    pub fn hold(self, duration: Duration) -> Self {
         let (up, _, down) = self.standard_parts();
-        self.standard(up, secs, down)
+        self.shaped(up, duration, down)
     }
 
     /// Ramp-down from the peak to zero over `secs`.
     pub fn ramp_down_secs(self, secs: u64) -> Self {
         let (up, hold, _) = self.standard_parts();
-        self.standard(up, hold, secs)
+        self.shaped(up, hold, Duration::from_secs(secs))
     }
 
     /// Any shape: each `(duration, target)` moves linearly from the previous
@@ -307,7 +312,10 @@ impl Profile {
                 value: value.clone(),
                 reason: "expected a whole number of seconds",
             })?;
-            stages = self.clone().standard(up, secs, down).stages;
+            stages = self
+                .clone()
+                .shaped(up, Duration::from_secs(secs), down)
+                .stages;
         }
         if !(self.peak.is_finite() && self.peak > 0.0) {
             return Err(LoadTestError::Profile(format!(
