@@ -394,8 +394,8 @@ impl Report {
             for f in server.functions.iter().take(10) {
                 let _ = writeln!(
                     out,
-                    "  server {:<30} calls {:>8} errors {:>6} p99 {}",
-                    truncate(&f.name, 30),
+                    "  server {:<44} calls {:>8} errors {:>6} p99 {}",
+                    truncate(&f.name, 44),
                     f.calls,
                     f.errors,
                     ms(f.p99_ms)
