@@ -147,7 +147,13 @@ async fn an_aborting_threshold_stops_a_breakpoint_run() {
     assert!(report.active_secs < 6.0, "{}", report.table());
     let at = report.breaking_point.unwrap();
     assert!(at > 0.0 && at < 200.0, "{at}");
-    assert_eq!(report.verdict, Verdict::Failed);
+    // A latency failure on an overloaded generator is inconclusive instead.
+    assert!(
+        report.verdict == Verdict::Failed
+            || (report.verdict == Verdict::Inconclusive && !report.generator.is_healthy()),
+        "{}",
+        report.table()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,5 +196,5 @@ async fn weighted_calls_and_ramping_users() {
         report.table()
     );
     assert_eq!(most.load(Ordering::SeqCst), 4, "peak users");
-    assert_eq!(report.verdict, Verdict::Pass);
+    assert!(report.is_ok(), "{}", report.table());
 }

@@ -415,7 +415,13 @@ impl LoadTest {
                 None
             }
         };
-        judge(&mut report);
+        let (verdict, reasons) = judge(
+            &report.thresholds,
+            report.baseline.as_ref(),
+            &report.generator,
+        );
+        report.verdict = verdict;
+        report.reasons.extend(reasons);
         let report_dir = self
             .report_dir
             .unwrap_or_else(|| default_report_root().join(&self.name));
@@ -437,21 +443,23 @@ impl LoadTest {
     }
 }
 
-/// Sets the overall verdict and its reasons.
-fn judge(report: &mut Report) {
+/// The overall verdict and its reasons.
+fn judge(
+    thresholds: &[ThresholdResult],
+    baseline: Option<&Comparison>,
+    generator: &GeneratorHealth,
+) -> (Verdict, Vec<String>) {
     let mut verdict = Verdict::Pass;
-    let healthy = report.generator.is_healthy();
-    for t in report.thresholds.iter().filter(|t| !t.passed) {
-        report.reasons.push(format!(
+    let mut reasons = Vec::new();
+    for t in thresholds.iter().filter(|t| !t.passed) {
+        reasons.push(format!(
             "threshold {} failed: actual {:.3}",
             t.threshold, t.actual
         ));
         verdict = Verdict::Failed;
     }
-    if let Some(b) = &report.baseline {
-        report
-            .reasons
-            .push(format!("baseline {:?}: {}", b.verdict, b.summary));
+    if let Some(b) = baseline {
+        reasons.push(format!("baseline {:?}: {}", b.verdict, b.summary));
         if verdict == Verdict::Pass {
             verdict = match b.verdict {
                 ComparisonVerdict::Regressed => Verdict::Regressed,
@@ -461,24 +469,22 @@ fn judge(report: &mut Report) {
             };
         }
     }
-    if !healthy {
-        report.reasons.extend(
-            report
-                .generator
+    if !generator.is_healthy() {
+        reasons.extend(
+            generator
                 .overloaded
                 .iter()
                 .map(|r| format!("generator overloaded: {r}")),
         );
         // A failed error-rate threshold is the target's, whatever the generator.
-        let errors_failed = report
-            .thresholds
+        let errors_failed = thresholds
             .iter()
             .any(|t| !t.passed && t.threshold.contains("error_rate"));
         if !errors_failed {
             verdict = Verdict::Inconclusive;
         }
     }
-    report.verdict = verdict;
+    (verdict, reasons)
 }
 
 fn unix_ms() -> u64 {
@@ -509,4 +515,56 @@ fn default_report_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
         .join("monitor")
         .join("loadtest")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn threshold(text: &str, passed: bool) -> ThresholdResult {
+        ThresholdResult {
+            threshold: text.into(),
+            actual: 1.0,
+            passed,
+            abort: false,
+        }
+    }
+
+    fn comparison(verdict: ComparisonVerdict) -> Comparison {
+        Comparison {
+            verdict,
+            summary: String::new(),
+            path: PathBuf::new(),
+            changes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn verdicts_combine_thresholds_baseline_and_health() {
+        let healthy = GeneratorHealth::default();
+        let overloaded = GeneratorHealth {
+            overloaded: vec!["send lag".into()],
+            ..GeneratorHealth::default()
+        };
+        let ok = [threshold("p95 < 1ms", true)];
+        let slow = [threshold("p95 < 1ms", false)];
+        let errors = [threshold("error_rate < 1%", false)];
+        let regressed = comparison(ComparisonVerdict::Regressed);
+        let other = comparison(ComparisonVerdict::NotComparable);
+        let v =
+            |t: &[ThresholdResult], b: Option<&Comparison>, g: &GeneratorHealth| judge(t, b, g).0;
+        assert_eq!(v(&ok, None, &healthy), Verdict::Pass);
+        assert_eq!(v(&slow, None, &healthy), Verdict::Failed);
+        assert_eq!(v(&ok, Some(&regressed), &healthy), Verdict::Regressed);
+        assert_eq!(v(&ok, Some(&other), &healthy), Verdict::Pass);
+        // An overloaded generator cannot tell a slow target from itself...
+        assert_eq!(v(&slow, None, &overloaded), Verdict::Inconclusive);
+        assert_eq!(v(&ok, Some(&regressed), &overloaded), Verdict::Inconclusive);
+        // ...but errors are the target's.
+        assert_eq!(v(&errors, None, &overloaded), Verdict::Failed);
+        let (_, reasons) = judge(&slow, None, &overloaded);
+        assert!(reasons
+            .iter()
+            .any(|r| r.contains("generator overloaded: send lag")));
+    }
 }
