@@ -5,8 +5,9 @@
 //! duration; rounds are interleaved and the median of each is reported,
 //! with the ratios the performance targets are about.
 //!
-//! `cargo bench --bench loadtest` (`LOADTEST_BENCH_SECS`, default 3, and
-//! `LOADTEST_BENCH_ROUNDS`, default 3, shorten or lengthen it).
+//! `cargo bench --bench loadtest` (`LOADTEST_BENCH_SECS`, default 2, and
+//! `LOADTEST_BENCH_ROUNDS`, default 5, shorten or lengthen it; `-- --test`
+//! runs one 1 s round).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -192,8 +193,18 @@ fn main() {
     if args.iter().any(|a| !"loadtest".contains(a.as_str())) {
         return;
     }
-    let secs = env_u64("LOADTEST_BENCH_SECS", 2);
-    let rounds = env_u64("LOADTEST_BENCH_ROUNDS", 5).max(1) as usize;
+    // `-- --test` (scripts/test): one short round, to show it runs.
+    let smoke = std::env::args().any(|a| a == "--test");
+    let secs = if smoke {
+        1
+    } else {
+        env_u64("LOADTEST_BENCH_SECS", 2)
+    };
+    let rounds = if smoke {
+        1
+    } else {
+        env_u64("LOADTEST_BENCH_ROUNDS", 5).max(1) as usize
+    };
     let url = format!("http://{}", start_server());
     type Generator = fn(&str, u64) -> f64;
     let generators: [(&str, Generator); 3] =

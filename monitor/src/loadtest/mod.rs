@@ -176,8 +176,7 @@ impl LoadTest {
     /// A threshold, checked at the end (see the [module docs](self) for the
     /// syntax); a bad string makes [`run`](Self::run) fail naming it.
     pub fn threshold(mut self, threshold: impl Into<String>) -> Self {
-        let abort = false;
-        self.thresholds.push((threshold.into(), abort));
+        self.thresholds.push((threshold.into(), false));
         self
     }
 
