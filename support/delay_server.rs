@@ -1,6 +1,7 @@
 //! A loopback HTTP server with a latency the test chooses, for load-test
 //! tests: `GET /` answers `ok` after `delay(time since start)`;
-//! `GET /status/{code}` answers that status at once. It keeps the arrival
+//! `GET /status/{code}` answers that status at once; `POST /` answers the
+//! size of the body it got. It keeps the arrival
 //! time of every request to `/`.
 
 use std::net::SocketAddr;
@@ -50,6 +51,11 @@ async fn delayed(State(shared): State<Arc<Shared>>) -> &'static str {
     "ok"
 }
 
+/// `POST /`: answers the size of the body it received.
+async fn body_size(body: axum::body::Bytes) -> String {
+    body.len().to_string()
+}
+
 async fn status(Path(code): Path<u16>) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
 }
@@ -69,7 +75,7 @@ impl DelayServer {
             served: Mutex::new(Vec::new()),
         });
         let app = Router::new()
-            .route("/", get(delayed))
+            .route("/", get(delayed).post(body_size))
             .route("/status/{code}", get(status))
             .with_state(Arc::clone(&shared));
         let task = tokio::spawn(async move {

@@ -198,3 +198,23 @@ async fn weighted_calls_and_ramping_users() {
     assert_eq!(most.load(Ordering::SeqCst), 4, "peak users");
     assert!(report.is_ok(), "{}", report.table());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_volume_preset_sends_its_payload() {
+    let _serial = SERIAL.lock().await;
+    let server = DelayServer::fixed(Duration::ZERO).await.unwrap();
+    let report = run(LoadTest::new("volume")
+        .base_url(server.url())
+        .profile(hold(Profile::volume().vus(2), 500))
+        .request("upload", |c| c.post("/").body(c.payload())))
+    .await;
+    let r = report.request("upload").unwrap();
+    assert!(
+        r.completed > 0 && r.errors.total() == 0,
+        "{}",
+        report.table()
+    );
+    // Each answer is the size the server received: "1048576".
+    assert_eq!(r.bytes_received, r.completed * 7, "{}", report.table());
+    assert_eq!(report.profile.kind, "volume");
+}
