@@ -1,8 +1,8 @@
 //! A loopback HTTP server with a latency the test chooses, for load-test
 //! tests: `GET /` answers `ok` after `delay(time since start)`;
 //! `GET /status/{code}` answers that status at once; `POST /` answers the
-//! size of the body it got. It keeps the arrival
-//! time of every request to `/`.
+//! size of the body it got. It keeps the arrival time and handler time of
+//! every `GET /`.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
