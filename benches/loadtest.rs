@@ -209,29 +209,28 @@ fn main() {
     type Generator = fn(&str, u64) -> f64;
     let generators: [(&str, Generator); 3] =
         [("bare", bare_loop), ("harness", harness), ("goose", goose)];
-    // rps[generator][round]; the order rotates each round so a slow moment
-    // of a shared machine does not always hit the same generator.
-    let mut rps = vec![vec![0.0; rounds]; generators.len()];
+    // One [bare, harness, goose] per round; the order rotates each round so
+    // a slow moment of a shared machine does not always hit the same one.
+    let mut rps: Vec<[f64; 3]> = Vec::with_capacity(rounds);
     for round in 0..rounds {
+        let mut this = [0.0; 3];
         for k in 0..generators.len() {
             let g = (round + k) % generators.len();
-            rps[g][round] = (generators[g].1)(&url, secs);
+            this[g] = (generators[g].1)(&url, secs);
         }
         println!(
             "round {}: bare {:.0}/s, harness {:.0}/s, goose {:.0}/s",
             round + 1,
-            rps[0][round],
-            rps[1][round],
-            rps[2][round]
+            this[0],
+            this[1],
+            this[2]
         );
+        rps.push(this);
     }
     // Ratios within a round compare runs seconds apart; their median is the figure.
-    let ratio = |a: usize, b: usize| median((0..rounds).map(|r| rps[a][r] / rps[b][r]).collect());
-    let (bare, ours, peer) = (
-        median(rps[0].clone()),
-        median(rps[1].clone()),
-        median(rps[2].clone()),
-    );
+    let ratio = |a: usize, b: usize| median(rps.iter().map(|r| r[a] / r[b]).collect());
+    let of = |g: usize| median(rps.iter().map(|r| r[g]).collect());
+    let (bare, ours, peer) = (of(0), of(1), of(2));
     println!("\nloopback, {USERS} users, {secs} s x {rounds} rounds, 1 client worker");
     println!("| generator | requests/s (median) | ratio to bare loop (median of rounds) |");
     println!("|---|---|---|");
