@@ -52,7 +52,11 @@ impl Run {
 /// running waits for a slot at most `start_timeout`; its latency counts from
 /// its scheduled time. If no slot frees up, it is counted as not started.
 pub(crate) async fn open(run: &Run) -> Executed {
-    let cap = run.settings.max_in_flight.min(Semaphore::MAX_PERMITS) as u32;
+    let cap = run
+        .settings
+        .max_in_flight
+        .min(Semaphore::MAX_PERMITS)
+        .min(u32::MAX as usize) as u32;
     let slots = Arc::new(Semaphore::new(cap as usize));
     let mut send_lag = new_histogram();
     // Since when the scheduler has been free to send: lag behind that is

@@ -181,6 +181,15 @@ pub(crate) fn evaluate(
             .unwrap_or(total),
         None => total,
     };
+    // No latency sample is no evidence: such a threshold fails (NaN).
+    if threshold.is_latency() && stats.corrected.is_empty() {
+        return ThresholdResult {
+            threshold: threshold.source.clone(),
+            actual: f64::NAN,
+            passed: false,
+            abort,
+        };
+    }
     let actual = measure(threshold.metric, stats, active_secs);
     ThresholdResult {
         threshold: threshold.source.clone(),
@@ -468,6 +477,16 @@ mod tests {
         assert_eq!(t.interval_secs, 16);
         assert_eq!(t.completed.iter().sum::<u64>(), 50_000);
         assert_eq!(t.errors.iter().sum::<u64>(), 5_000);
+    }
+
+    #[test]
+    fn a_latency_threshold_without_samples_fails() {
+        let empty = NameStats::new();
+        let t = Threshold::parse("p95 < 150ms").unwrap();
+        let r = evaluate(&t, false, &[], &[], &empty, 1.0);
+        assert!(!r.passed && r.actual.is_nan());
+        let t = Threshold::parse("error_rate < 1%").unwrap();
+        assert!(evaluate(&t, false, &[], &[], &empty, 1.0).passed);
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub(crate) struct NameStats {
 }
 
 impl NameStats {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             corrected: new_histogram(),
             uncorrected: new_histogram(),
