@@ -66,15 +66,12 @@ impl Monitor {
             return Err(Error::AlreadyRunning);
         }
         match Self::spawn(&config, &snapshots, &traces) {
-            Ok(running) => {
-                crate::publish::set_current(Some(snapshots.clone()));
-                Ok(Self {
-                    config,
-                    snapshots,
-                    traces,
-                    running: Some(running),
-                })
-            }
+            Ok(running) => Ok(Self {
+                config,
+                snapshots,
+                traces,
+                running: Some(running),
+            }),
             Err(e) => {
                 RUNNING.store(false, SeqCst);
                 Err(e)
@@ -127,6 +124,7 @@ impl Monitor {
                 profile::set_enabled(false);
                 Error::Thread(e)
             })?;
+        crate::publish::set_current(Some(snapshots.clone()));
         Ok(Running {
             commands,
             thread: Some(thread),
