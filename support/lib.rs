@@ -1,5 +1,8 @@
 //! Helpers shared by the workspace's integration tests, examples and benches.
 
+pub mod delay_server;
+pub mod orders;
+
 /// Sends a raw HTTP/1.1 request to `addr` and returns the status code and body.
 pub fn http_get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     use std::io::{Read, Write};

@@ -50,6 +50,7 @@
 //! | `otlp` | export of spans over OTLP/HTTP protobuf to an OpenTelemetry collector |
 //! | `alloc` | [`alloc::Counting`], a counting global allocator: live heap, allocation rate, bytes per profiled call |
 //! | `tower` | `http::TrackLayer`, request tracking middleware for tower services (axum) |
+//! | `loadtest` | [`loadtest`]: load tests with thresholds and baselines, from integration tests |
 //!
 //! # Configuration
 //!
@@ -69,6 +70,8 @@ mod dashboard;
 mod error;
 pub mod health;
 pub mod http;
+#[cfg(feature = "loadtest")]
+pub mod loadtest;
 pub mod profile;
 mod publish;
 mod registry;
@@ -81,7 +84,7 @@ pub use builder::{builder, Builder};
 pub use config::{Config, ConfigError};
 pub use error::Error;
 pub use monitor_macros::{profile, traced};
-pub use publish::SnapshotCell;
+pub use publish::{current_snapshot, SnapshotCell};
 pub use runtime::Monitor;
 pub use snapshot::Snapshot;
 

@@ -32,3 +32,23 @@ impl Default for SnapshotCell {
         Self::new()
     }
 }
+
+/// The snapshots of the monitor running in this process, if any: lets a
+/// reader without the guard (the load-test harness) see the server side.
+static CURRENT: std::sync::RwLock<Option<SnapshotCell>> = std::sync::RwLock::new(None);
+
+pub(crate) fn set_current(cell: Option<SnapshotCell>) {
+    *CURRENT
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = cell;
+}
+
+/// The latest snapshot of the monitor running in this process (at most one
+/// tick old), or `None` when no monitor runs.
+pub fn current_snapshot() -> Option<Arc<Snapshot>> {
+    CURRENT
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .map(SnapshotCell::load)
+}

@@ -135,6 +135,7 @@ impl Monitor {
                 profile::set_enabled(false);
                 Error::Thread(e)
             })?;
+        crate::publish::set_current(Some(snapshots.clone()));
         Ok(Running {
             commands,
             thread: Some(thread),
@@ -203,6 +204,7 @@ impl Drop for Monitor {
         let Some(mut running) = self.running.take() else {
             return;
         };
+        crate::publish::set_current(None);
         let (reply, answer) = mpsc::sync_channel(1);
         // Flush: one last snapshot, then closing the channel stops the thread.
         if running.commands.send(Command::Collect(reply)).is_ok() {
