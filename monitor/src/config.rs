@@ -9,6 +9,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::history::config::FileHistory;
+pub use crate::history::config::HistoryConfig;
+use crate::trend::config::FileTrend;
+pub use crate::trend::config::TrendConfig;
+
 /// Where a setting came from, for error messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
@@ -69,6 +74,10 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Span sampling and storage.
     pub trace: TraceConfig,
+    /// In-memory rings and the SQLite store.
+    pub history: HistoryConfig,
+    /// Trends, forecasts and leak detection.
+    pub trend: TrendConfig,
 }
 
 /// Settings of span sampling and the trace store.
@@ -136,6 +145,8 @@ impl Default for Config {
             dashboard: DashboardConfig::default(),
             metrics: MetricsConfig::default(),
             trace: TraceConfig::default(),
+            history: HistoryConfig::default(),
+            trend: TrendConfig::default(),
         }
     }
 }
@@ -172,6 +183,8 @@ struct FileConfig {
     dashboard: Option<FileDashboard>,
     metrics: Option<FileMetrics>,
     trace: Option<FileTrace>,
+    history: Option<FileHistory>,
+    trend: Option<FileTrend>,
 }
 
 #[derive(Deserialize, Default)]
@@ -292,6 +305,12 @@ impl Config {
                     parse_otlp_endpoint(&v).map_err(|r| err("trace.otlp_endpoint", r))?;
             }
         }
+        if let Some(h) = file.history {
+            h.apply(&mut self.history).map_err(|(k, r)| err(k, r))?;
+        }
+        if let Some(t) = file.trend {
+            t.apply(&mut self.trend).map_err(|(k, r)| err(k, r))?;
+        }
         if let Some(m) = file.metrics {
             if let Some(v) = m.install_recorder {
                 self.metrics.install_recorder = v;
@@ -371,6 +390,9 @@ impl Config {
         }
         if self.metrics.max_series_per_metric == 0 {
             return err("metrics.max_series_per_metric", "must be at least 1");
+        }
+        if let Err((key, reason)) = self.history.validate().and(self.trend.validate()) {
+            return err(key, &reason);
         }
         if cfg!(not(feature = "otlp")) && self.trace.otlp_endpoint.is_some() {
             return err(

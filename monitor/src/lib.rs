@@ -48,12 +48,15 @@ mod builder;
 pub mod config;
 mod dashboard;
 mod error;
+pub mod history;
 pub mod profile;
 mod publish;
 mod registry;
 mod runtime;
 pub mod snapshot;
+pub mod store;
 pub mod trace;
+pub mod trend;
 
 pub use builder::{builder, Builder};
 pub use config::{Config, ConfigError};

@@ -12,6 +12,7 @@ use tokio::sync::{mpsc as async_mpsc, watch};
 
 use crate::config::Config;
 use crate::dashboard;
+use crate::history::recorder::Recorder;
 use crate::profile::{self, FunctionCollector};
 use crate::publish::SnapshotCell;
 use crate::registry::{self, Registry};
@@ -111,6 +112,13 @@ impl Monitor {
             functions: FunctionCollector::new(),
             started: Instant::now(),
             tick: 0,
+            history: config.history.enabled.then(|| {
+                Recorder::start(
+                    config.data_dir.clone(),
+                    &config.history,
+                    config.trend.clone(),
+                )
+            }),
             #[cfg(feature = "otlp")]
             otlp: None,
         };
@@ -215,6 +223,8 @@ struct Pipeline {
     functions: FunctionCollector,
     started: Instant,
     tick: u64,
+    /// Rings, the store thread and trends; `None` when history is off.
+    history: Option<Recorder>,
     /// The OTLP export task's handle, started on the runtime when an
     /// endpoint is configured.
     #[cfg(feature = "otlp")]
@@ -251,6 +261,7 @@ impl Pipeline {
                     self.config.dashboard.clone(),
                     self.snapshots.clone(),
                     Arc::clone(&self.traces),
+                    self.history.as_ref().map(Recorder::access),
                 );
                 Some(tokio::spawn(server.run(listener, stopped)))
             });
@@ -272,6 +283,9 @@ impl Pipeline {
             }
             if let Some(server) = server {
                 let _ = server.await;
+            }
+            if let Some(history) = self.history.take() {
+                history.stop();
             }
         });
     }
@@ -319,7 +333,7 @@ impl Pipeline {
             .map(|r| r.snapshot())
             .unwrap_or_default();
         let traces = self.store_spans();
-        Snapshot {
+        let mut snapshot = Snapshot {
             tick: self.tick,
             taken_at_unix_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -335,6 +349,11 @@ impl Pipeline {
             functions,
             metrics,
             traces,
+            ..Snapshot::default()
+        };
+        if let Some(history) = &mut self.history {
+            (snapshot.history, snapshot.trends) = history.record(&snapshot);
         }
+        snapshot
     }
 }

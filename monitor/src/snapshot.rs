@@ -26,6 +26,10 @@ pub struct Snapshot {
     pub monitor: MonitorStats,
     /// The trace store's figures.
     pub traces: TraceStats,
+    /// The history rings and the SQLite store.
+    pub history: crate::history::HistoryStats,
+    /// Leaks, forecasts and level changes (as of the previous tick).
+    pub trends: crate::trend::TrendReport,
 }
 
 /// How many spans the trace store holds and has lost.

@@ -30,6 +30,7 @@ mod body;
 mod cache;
 mod connection;
 mod exposition;
+mod history;
 mod io;
 mod json;
 mod response;
@@ -45,6 +46,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
 use crate::config::DashboardConfig;
+use crate::history::recorder::HistoryAccess;
 use crate::publish::SnapshotCell;
 use crate::trace::TraceStore;
 
@@ -53,26 +55,31 @@ pub struct Server {
     settings: DashboardConfig,
     snapshots: SnapshotCell,
     traces: Arc<RwLock<TraceStore>>,
+    history: Option<HistoryAccess>,
 }
 
 impl Server {
     /// A server for `snapshots` with `settings`.
-    pub fn new(
+    pub(crate) fn new(
         settings: DashboardConfig,
         snapshots: SnapshotCell,
         traces: Arc<RwLock<TraceStore>>,
+        history: Option<HistoryAccess>,
     ) -> Self {
         Self {
             settings,
             snapshots,
             traces,
+            history,
         }
     }
 
     /// Accepts connections until `stop` becomes true (or its sender is
     /// dropped), then lets requests in flight finish, within a bound.
     pub async fn run(self, listener: TcpListener, stop: watch::Receiver<bool>) {
-        let state = Arc::new(State::new(&self.settings, self.snapshots, self.traces));
+        let mut state = State::new(&self.settings, self.snapshots, self.traces);
+        state.history = self.history;
+        let state = Arc::new(state);
         server::run(state, listener, stop).await;
     }
 }
@@ -96,6 +103,8 @@ struct State {
     permits: Arc<Semaphore>,
     snapshots: SnapshotCell,
     traces: Arc<RwLock<TraceStore>>,
+    /// The rings and the store; `None` when history is off.
+    history: Option<HistoryAccess>,
     cache: cache::Cache,
     stats: stats::ServerStats,
 }
@@ -121,6 +130,7 @@ impl State {
             permits: Arc::new(Semaphore::new(max_connections)),
             snapshots,
             traces,
+            history: None,
             cache: cache::Cache::new(),
             stats: stats::ServerStats::new(),
         }

@@ -1,0 +1,96 @@
+//! What the monitor thread does with history each tick: record the
+//! snapshot's series in the rings, hand them to the store thread, and run
+//! the trend detectors.
+
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use super::{series, History, HistoryStats};
+use crate::config::HistoryConfig;
+use crate::snapshot::Snapshot;
+use crate::store::worker::{PersistStatus, StoreHandle, StoreWorker};
+use crate::trend::{self, TrendConfig, TrendReport};
+
+/// The rings and the store readers share with the HTTP server.
+#[derive(Clone)]
+pub(crate) struct HistoryAccess {
+    pub(crate) history: Arc<RwLock<History>>,
+    pub(crate) store: Option<StoreHandle>,
+}
+
+/// Owned by the monitor thread's pipeline.
+pub(crate) struct Recorder {
+    access: HistoryAccess,
+    worker: Option<StoreWorker>,
+    /// Why the store thread could not be started, if it could not.
+    worker_error: Option<String>,
+    trend: TrendConfig,
+}
+
+impl Recorder {
+    /// Rings sized by `config`; the store thread when persistence is on.
+    pub(crate) fn start(data_dir: PathBuf, config: &HistoryConfig, trend: TrendConfig) -> Self {
+        let (worker, worker_error) = if config.persist {
+            match StoreWorker::start(data_dir, config.clone()) {
+                Ok(worker) => (Some(worker), None),
+                Err(e) => (None, Some(format!("cannot start the store thread: {e}"))),
+            }
+        } else {
+            (None, None)
+        };
+        Self {
+            access: HistoryAccess {
+                history: Arc::new(RwLock::new(History::new(config.max_series))),
+                store: worker.as_ref().and_then(StoreWorker::handle),
+            },
+            worker,
+            worker_error,
+            trend,
+        }
+    }
+
+    /// Readers' access, for the HTTP server.
+    pub(crate) fn access(&self) -> HistoryAccess {
+        self.access.clone()
+    }
+
+    /// Records `snapshot` and returns the figures and findings for it.
+    pub(crate) fn record(&mut self, snapshot: &Snapshot) -> (HistoryStats, TrendReport) {
+        let t_ms = snapshot.taken_at_unix_ms.min(i64::MAX as u64) as i64;
+        let values = series::series(snapshot);
+        let mut history = self
+            .access
+            .history
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let persist = history.record(t_ms, values);
+        let report = trend::analyse(&history, &self.trend);
+        let (len, refused) = (history.len(), history.refused());
+        drop(history);
+        if let Some(store) = &self.access.store {
+            store.write(t_ms, persist);
+        }
+        let store = match (&self.access.store, &self.worker_error) {
+            (Some(store), _) => store.status(),
+            (None, Some(reason)) => PersistStatus {
+                state: crate::store::worker::PersistState::Unavailable,
+                reason: Some(reason.clone()),
+                ..PersistStatus::default()
+            },
+            (None, None) => PersistStatus::default(),
+        };
+        let stats = HistoryStats {
+            series: len,
+            refused_series: refused,
+            store,
+        };
+        (stats, report)
+    }
+
+    /// Writes what is queued and stops the store thread.
+    pub(crate) fn stop(mut self) {
+        if let Some(worker) = self.worker.take() {
+            worker.stop();
+        }
+    }
+}
