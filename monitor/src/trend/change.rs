@@ -42,38 +42,40 @@ pub fn detect(series: &str, baseline: &[(f64, f64)], recent: &[(f64, f64)]) -> O
     let mean = baseline.iter().map(|p| p.1).sum::<f64>() / n;
     let var = baseline.iter().map(|p| (p.1 - mean).powi(2)).sum::<f64>() / (n - 1.0);
     let sigma = var.sqrt().max(mean.abs() * 1e-3).max(1e-9);
+    let z: Vec<f64> = recent.iter().map(|p| (p.1 - mean) / sigma).collect();
     let (mut up, mut down) = (0.0_f64, 0.0_f64);
-    let (mut up_start, mut down_start) = (0, 0);
-    for (i, &(_, v)) in recent.iter().enumerate() {
-        let z = (v - mean) / sigma;
-        if up == 0.0 {
-            up_start = i;
-        }
-        if down == 0.0 {
-            down_start = i;
-        }
+    let alarm = z.iter().position(|&z| {
         up = (up + z - K).max(0.0);
         down = (down - z - K).max(0.0);
-        let start = if up > H {
-            up_start
-        } else if down > H {
-            down_start
-        } else {
-            continue;
-        };
-        let since = &recent[start..];
-        let after = since.iter().map(|p| p.1).sum::<f64>() / since.len() as f64;
-        let verb = if after > mean { "rose" } else { "fell" };
-        return Some(Change {
-            series: series.to_string(),
-            at_secs: since[0].0,
-            before: mean,
-            after,
-            sigmas: (after - mean).abs() / sigma,
-            text: format!("{series} {verb} from {} to {}", short(mean), short(after)),
-        });
+        up > H || down > H
+    })?;
+    let start = onset(&z, alarm);
+    let since = &recent[start..];
+    let after = since.iter().map(|p| p.1).sum::<f64>() / since.len() as f64;
+    let verb = if after > mean { "rose" } else { "fell" };
+    Some(Change {
+        series: series.to_string(),
+        at_secs: since[0].0,
+        before: mean,
+        after,
+        sigmas: (after - mean).abs() / sigma,
+        text: format!("{series} {verb} from {} to {}", short(mean), short(after)),
+    })
+}
+
+/// The likeliest start of a shift signalled at `alarm`: the `k <= alarm`
+/// whose suffix `z[k..]` deviates most, `|sum| / sqrt(len)`.
+fn onset(z: &[f64], alarm: usize) -> usize {
+    let mut best = (0, f64::MIN);
+    let mut sum = 0.0;
+    for k in (0..z.len()).rev() {
+        sum += z[k];
+        let score = sum.abs() / ((z.len() - k) as f64).sqrt();
+        if k <= alarm && score > best.1 {
+            best = (k, score);
+        }
     }
-    None
+    best.0
 }
 
 /// A number with at most 4 significant digits.
@@ -91,8 +93,13 @@ fn short(v: f64) -> String {
 mod tests {
     use super::*;
 
+    /// Deterministic, serially independent noise in [-1, 1] (splitmix64).
     fn noise(s: f64) -> f64 {
-        ((s * 12.9898).sin() * 43_758.545).fract()
+        let mut x = (s as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^= x >> 31;
+        (x as f64 / u64::MAX as f64) * 2.0 - 1.0
     }
 
     fn points(range: std::ops::Range<i32>, f: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {

@@ -33,8 +33,15 @@ pub struct ForecastTarget {
     pub series: String,
     /// The value it must not reach.
     pub threshold: f64,
+    /// `up` (default) when the series rises to the threshold, `down` when it falls.
+    #[serde(default = "rising")]
+    pub direction: super::forecast::Direction,
     /// What reaching it means, e.g. `"disk / full"`.
     pub what: String,
+}
+
+fn rising() -> super::forecast::Direction {
+    super::forecast::Direction::Up
 }
 
 impl Default for TrendConfig {

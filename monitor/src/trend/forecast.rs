@@ -18,9 +18,19 @@ pub enum Limit {
     Series(&'static str),
 }
 
-/// Built-in forecasts: `(series, limit, what reaching it means)`.
+/// Whether the series reaches its threshold by rising or by falling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Rising to the threshold (disk used % to 100, RSS to total memory).
+    Up,
+    /// Falling to the threshold (memory available to 0).
+    Down,
+}
+
+/// Built-in forecasts: `(series, limit, direction, what reaching it means)`.
 /// System series (disk used %, memory available, RSS) are added here.
-pub const BUILT_IN: &[(&str, Limit, &str)] = &[];
+pub const BUILT_IN: &[(&str, Limit, Direction, &str)] = &[];
 
 /// When a series is expected to reach its threshold.
 #[derive(Clone, Debug, Serialize)]
@@ -43,36 +53,50 @@ pub struct Forecast {
     pub text: String,
 }
 
+/// What to forecast: a series reaching `threshold` going `direction`.
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    /// The history series.
+    pub series: &'a str,
+    /// The value it must not reach.
+    pub threshold: f64,
+    /// Reached by rising or by falling.
+    pub direction: Direction,
+    /// What reaching it means, e.g. `"disk / full"`.
+    pub what: &'a str,
+}
+
 /// Fits `points` (`(seconds, value)`) and projects when the line reaches
-/// `threshold` from now. `None` when the trend points away from it, is
-/// flat, or fits worse than [`MIN_R2`].
-pub fn forecast(
-    series: &str,
-    what: &str,
-    threshold: f64,
-    points: &[(f64, f64)],
-    now: f64,
-) -> Option<Forecast> {
+/// the target's threshold from now; "reached" when the latest value is
+/// already past it. `None` when the trend points away from it, is flat, or
+/// fits worse than [`MIN_R2`].
+pub fn forecast(target: &Target<'_>, points: &[(f64, f64)], now: f64) -> Option<Forecast> {
+    let Target {
+        series,
+        threshold,
+        direction,
+        what,
+    } = *target;
+    let latest = points.last()?.1;
     let fit = least_squares(points)?;
     let current = fit.at(now);
-    let latest = points.last()?.1;
-    let reached = if fit.slope > 0.0 {
-        latest >= threshold
-    } else {
-        latest <= threshold
+    let reached = match direction {
+        Direction::Up => latest >= threshold,
+        Direction::Down => latest <= threshold,
     };
     let eta_secs = if reached {
         0.0
     } else {
+        let towards = match direction {
+            Direction::Up => fit.slope > 0.0,
+            Direction::Down => fit.slope < 0.0,
+        };
         let eta = (threshold - current) / fit.slope;
-        if fit.r2 < MIN_R2 || fit.slope == 0.0 || !eta.is_finite() || eta <= 0.0 {
+        if !towards || fit.r2 < MIN_R2 || !eta.is_finite() {
             return None;
         }
-        eta
+        eta.max(0.0)
     };
-    if fit.r2 < MIN_R2 {
-        return None;
-    }
     let text = if eta_secs == 0.0 {
         format!("{what}: reached")
     } else {
@@ -94,21 +118,40 @@ pub fn forecast(
 mod tests {
     use super::*;
 
+    fn up(what: &'static str, threshold: f64) -> Target<'static> {
+        Target {
+            series: "disk_used",
+            threshold,
+            direction: Direction::Up,
+            what,
+        }
+    }
+
     #[test]
     fn rising_and_falling_series_reach_their_thresholds() {
         // Disk at 50 %, +1 %/min: 100 % in 50 min.
         let disk: Vec<_> = (0..=60)
             .map(|s| (f64::from(s), 49.0 + f64::from(s) / 60.0))
             .collect();
-        let f = forecast("disk_used", "disk / full", 100.0, &disk, 60.0).expect("forecast");
+        let f = forecast(&up("disk / full", 100.0), &disk, 60.0).expect("forecast");
         assert!((f.eta_secs - 3000.0).abs() < 1.0, "{f:?}");
         assert_eq!(f.text, "disk / full in 50m");
         // Available memory falling 1 MB/s from 100 MB: exhausted in ~40 s.
         let mem: Vec<_> = (0..=60)
             .map(|s| (f64::from(s), 160e6 - 1e6 * f64::from(s)))
             .collect();
-        let f = forecast("mem_available", "memory exhausted", 0.0, &mem, 60.0).expect("forecast");
+        let target = Target {
+            series: "mem_available",
+            threshold: 0.0,
+            direction: Direction::Down,
+            what: "memory exhausted",
+        };
+        let f = forecast(&target, &mem, 60.0).expect("forecast");
         assert!((f.eta_secs - 100.0).abs() < 1.0, "{f:?}");
+        // Already past the threshold: reached, whatever the trend.
+        let full: Vec<_> = (0..=60).map(|s| (f64::from(s), 100.0)).collect();
+        let f = forecast(&up("disk / full", 100.0), &full, 60.0).expect("reached");
+        assert_eq!((f.eta_secs, f.text.as_str()), (0.0, "disk / full: reached"));
     }
 
     #[test]
@@ -116,9 +159,9 @@ mod tests {
         let falling: Vec<_> = (0..=60)
             .map(|s| (f64::from(s), 90.0 - f64::from(s) / 60.0))
             .collect();
-        assert!(forecast("d", "full", 100.0, &falling, 60.0).is_none());
+        assert!(forecast(&up("full", 100.0), &falling, 60.0).is_none());
         let flat: Vec<_> = (0..=60).map(|s| (f64::from(s), 50.0)).collect();
-        assert!(forecast("d", "full", 100.0, &flat, 60.0).is_none());
+        assert!(forecast(&up("full", 100.0), &flat, 60.0).is_none());
         let noisy: Vec<_> = (0..=60)
             .map(|s| {
                 (
@@ -127,6 +170,6 @@ mod tests {
                 )
             })
             .collect();
-        assert!(forecast("d", "full", 100.0, &noisy, 60.0).is_none());
+        assert!(forecast(&up("full", 100.0), &noisy, 60.0).is_none());
     }
 }

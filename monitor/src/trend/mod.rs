@@ -67,22 +67,29 @@ pub fn analyse(history: &History, config: &TrendConfig) -> TrendReport {
     };
     let built_in = forecast::BUILT_IN
         .iter()
-        .filter_map(|&(series, limit, what)| {
+        .filter_map(|&(series, limit, direction, what)| {
             let threshold = match limit {
                 forecast::Limit::Value(v) => v,
                 forecast::Limit::Series(other) => latest(other)?,
             };
-            Some((series, threshold, what))
+            Some(forecast::Target {
+                series,
+                threshold,
+                direction,
+                what,
+            })
         });
-    let configured = config
-        .forecasts
-        .iter()
-        .map(|t| (t.series.as_str(), t.threshold, t.what.as_str()));
+    let configured = config.forecasts.iter().map(|t| forecast::Target {
+        series: &t.series,
+        threshold: t.threshold,
+        direction: t.direction,
+        what: &t.what,
+    });
     let forecasts = built_in
         .chain(configured)
-        .filter_map(|(name, threshold, what)| {
-            let points = history.get(name)?.window(now, forecast_window);
-            forecast::forecast(name, what, threshold, &points, now as f64)
+        .filter_map(|target| {
+            let points = history.get(target.series)?.window(now, forecast_window);
+            forecast::forecast(&target, &points, now as f64)
         })
         .take(MAX_FINDINGS)
         .collect();
