@@ -30,6 +30,7 @@ pub use open::FILE_NAME;
 pub use points::StoredPoint;
 pub use retention::{MinuteAggregate, RetentionReport};
 pub use state::AuditEntry;
+pub use worker::{PersistState, PersistStatus};
 
 use error::Doing;
 

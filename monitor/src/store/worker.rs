@@ -116,6 +116,7 @@ impl StoreWorker {
             retry_at: Some(Instant::now()),
             backoff: FIRST_BACKOFF,
             next_retention: Instant::now(),
+            last_t_ms: i64::MIN,
         };
         let thread = std::thread::Builder::new()
             .name("monitor-store".into())
@@ -192,6 +193,9 @@ struct Writer {
     retry_at: Option<Instant>,
     backoff: Duration,
     next_retention: Instant,
+    /// The last tick's time: ticks in the same millisecond (possible with
+    /// `collect_now`) are stored 1 ms apart instead of replacing each other.
+    last_t_ms: i64,
 }
 
 impl Writer {
@@ -265,8 +269,10 @@ impl Writer {
             return;
         };
         let begin = Instant::now();
+        let t_ms = t_ms.max(self.last_t_ms.saturating_add(1));
         match store.write_tick(t_ms, values.iter().map(|(n, v)| (&**n, *v))) {
             Ok(points) => {
+                self.last_t_ms = t_ms;
                 let mut status = lock(&self.status);
                 status.state = PersistState::Ok;
                 status.reason = None;
