@@ -1,14 +1,18 @@
 //! Change detection: a two-sided tabular CUSUM on the recent part of a
-//! window, against the mean and spread of its earlier part.
+//! window, against the trend and spread of its earlier part (the baseline's
+//! least-squares line, projected forward), so a steady ramp is not a change
+//! but a step or a break in the slope is.
 //!
-//! Sensitivity: values are standardised by the baseline's standard
-//! deviation σ (at least 0.1% of its mean, so a flat series is not flagged
-//! for jitter); the CUSUM allows a drift of `K = 0.5 σ` and signals at
+//! Sensitivity: deviations from the projected line are standardised by the
+//! baseline's residual standard deviation σ (at least 0.1% of its mean, so
+//! a flat series is not flagged for jitter); the CUSUM allows a drift of `K = 0.5 σ` and signals at
 //! `H = 5 σ`. A sustained shift of one σ is found within about 10 points;
 //! with no shift a false signal comes about once in 500 points for normal
 //! noise (the textbook average run length for K = 0.5, H = 5 is 465).
 
 use serde::Serialize;
+
+use super::fit::least_squares;
 
 /// Drift allowed per point, in baseline standard deviations.
 pub const K: f64 = 0.5;
@@ -22,11 +26,11 @@ pub struct Change {
     pub series: String,
     /// When the new level started, seconds since the Unix epoch.
     pub at_secs: f64,
-    /// Mean before.
+    /// What the baseline's trend expected since then (its mean when flat).
     pub before: f64,
     /// Mean since.
     pub after: f64,
-    /// Size of the shift in baseline standard deviations.
+    /// Size of the shift in the baseline's residual standard deviations.
     pub sigmas: f64,
     /// Human summary: "x rose from 10 to 25".
     pub text: String,
@@ -38,11 +42,19 @@ pub fn detect(series: &str, baseline: &[(f64, f64)], recent: &[(f64, f64)]) -> O
     if baseline.len() < 10 || recent.is_empty() {
         return None;
     }
+    let fit = least_squares(baseline)?;
     let n = baseline.len() as f64;
     let mean = baseline.iter().map(|p| p.1).sum::<f64>() / n;
-    let var = baseline.iter().map(|p| (p.1 - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let sigma = var.sqrt().max(mean.abs() * 1e-3).max(1e-9);
-    let z: Vec<f64> = recent.iter().map(|p| (p.1 - mean) / sigma).collect();
+    let residual = baseline
+        .iter()
+        .map(|&(t, v)| (v - fit.at(t)).powi(2))
+        .sum::<f64>()
+        / (n - 2.0);
+    let sigma = residual.sqrt().max(mean.abs() * 1e-3).max(1e-9);
+    let z: Vec<f64> = recent
+        .iter()
+        .map(|&(t, v)| (v - fit.at(t)) / sigma)
+        .collect();
     let (mut up, mut down) = (0.0_f64, 0.0_f64);
     let alarm = z.iter().position(|&z| {
         up = (up + z - K).max(0.0);
@@ -52,14 +64,20 @@ pub fn detect(series: &str, baseline: &[(f64, f64)], recent: &[(f64, f64)]) -> O
     let start = onset(&z, alarm);
     let since = &recent[start..];
     let after = since.iter().map(|p| p.1).sum::<f64>() / since.len() as f64;
-    let verb = if after > mean { "rose" } else { "fell" };
+    // What the baseline's trend expected over the same points.
+    let expected = since.iter().map(|&(t, _)| fit.at(t)).sum::<f64>() / since.len() as f64;
+    let verb = if after > expected { "rose" } else { "fell" };
     Some(Change {
         series: series.to_string(),
         at_secs: since[0].0,
-        before: mean,
+        before: expected,
         after,
-        sigmas: (after - mean).abs() / sigma,
-        text: format!("{series} {verb} from {} to {}", short(mean), short(after)),
+        sigmas: (after - expected).abs() / sigma,
+        text: format!(
+            "{series} {verb} from {} to {}",
+            short(expected),
+            short(after)
+        ),
     })
 }
 
@@ -138,5 +156,12 @@ mod tests {
         assert!(detect("latency", &baseline, &recent).is_none());
         let flat = points(0..90, |_| 5.0);
         assert!(detect("x", &flat, &points(90..120, |_| 5.0)).is_none());
+        // A steady ramp continues its trend: no change.
+        let ramp = |s: f64| 100.0 + 3.0 * s + noise(s);
+        assert!(detect("x", &points(0..90, ramp), &points(90..120, ramp)).is_none());
+        // A ramp that stops is one.
+        let stops = |s: f64| ramp(s.min(100.0));
+        let change = detect("x", &points(0..90, ramp), &points(90..120, stops)).expect("break");
+        assert!(change.text.contains("fell"), "{}", change.text);
     }
 }

@@ -131,6 +131,57 @@ pub(crate) fn human_duration(secs: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::series::SeriesValue;
+    use std::time::Duration;
+
+    fn gauge(name: &str, value: f64) -> SeriesValue {
+        SeriesValue {
+            name: name.into(),
+            kind: Kind::Gauge,
+            value,
+        }
+    }
+
+    #[test]
+    fn analyse_reads_the_configured_series_from_the_rings() {
+        let mut history = History::new(10);
+        let t0 = 1_700_000_000;
+        for s in 0..=600 {
+            let t = f64::from(s);
+            history.record(
+                (t0 + i64::from(s)) * 1000,
+                vec![
+                    gauge("heap", 50e6 + 3e6 * t / 60.0),
+                    gauge("disk_used_percent", 40.0 + t / 60.0),
+                    gauge("latency", if s < 590 { 10.0 } else { 30.0 }),
+                ],
+            );
+        }
+        let config = TrendConfig {
+            leak_series: vec!["heap".into()],
+            forecasts: vec![ForecastTarget {
+                series: "disk_used_percent".into(),
+                threshold: 100.0,
+                direction: forecast::Direction::Up,
+                what: "disk / full".into(),
+            }],
+            forecast_window: Duration::from_secs(600),
+            ..TrendConfig::default()
+        };
+        let report = analyse(&history, &config);
+        let leak = report.leaks.first().expect("heap leaks");
+        assert!((leak.per_hour / 1e6 - 180.0).abs() < 1.0, "{leak:?}");
+        let forecast = report.forecasts.first().expect("disk forecast");
+        assert_eq!(forecast.text, "disk / full in 50m");
+        let change = report
+            .changes
+            .iter()
+            .find(|c| c.series == "latency")
+            .expect("latency change");
+        assert_eq!(change.at_secs, (t0 + 590) as f64);
+        // Steady ramps (the heap, the disk) are trends, not changes.
+        assert_eq!(report.changes.len(), 1, "{:?}", report.changes);
+    }
 
     #[test]
     fn durations_read_well() {
