@@ -83,6 +83,8 @@ enum Job {
         values: Vec<(Arc<str>, f64)>,
     },
     Query(Query, tokio::sync::oneshot::Sender<Answer>),
+    /// Any other use of the store (alert state, audit), run on its thread.
+    Run(Box<dyn FnOnce(Option<&mut Store>) + Send>),
     /// Write what was queued before, then end the thread.
     Stop,
 }
@@ -167,6 +169,15 @@ impl StoreHandle {
         answer
     }
 
+    /// Runs `job` on the store thread with the store (`None` while it is
+    /// unavailable): how other modules persist (`put_state`,
+    /// `append_audit`). Returns false, without running it, when the queue
+    /// is full.
+    #[allow(dead_code)] // The alert engine and the audit trail will call it.
+    pub(crate) fn run(&self, job: impl FnOnce(Option<&mut Store>) + Send + 'static) -> bool {
+        self.jobs.try_send(Job::Run(Box::new(job))).is_ok()
+    }
+
     /// The store's figures now.
     pub(crate) fn status(&self) -> PersistStatus {
         lock(&self.status).clone()
@@ -206,6 +217,11 @@ impl Writer {
                 Ok(Job::Tick { t_ms, values }) => self.write(t_ms, &values),
                 Ok(Job::Query(query, reply)) => {
                     let _ = reply.send(self.query(&query));
+                }
+                Ok(Job::Run(job)) => {
+                    // Someone else's code: a panic must not end the thread.
+                    let store = self.store.as_mut();
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(store)));
                 }
                 Ok(Job::Stop) | Err(RecvTimeoutError::Disconnected) => break,
                 Err(RecvTimeoutError::Timeout) => {}
@@ -321,5 +337,68 @@ impl Writer {
                 query.max_points,
             )
             .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wait_for(handle: &StoreHandle, done: impl Fn(&PersistStatus) -> bool) -> PersistStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let status = handle.status();
+            if done(&status) {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "never reached; last {status:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn an_unusable_dir_is_retried_and_recovers() {
+        let dir = std::env::temp_dir().join(format!("monitor-worker-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let data = dir.join("data");
+        std::fs::write(&data, b"in the way").expect("write");
+        let worker = StoreWorker::start(data.clone(), HistoryConfig::default()).expect("starts");
+        let handle = worker.handle().expect("handle");
+        let status = wait_for(&handle, |s| s.state == PersistState::Unavailable);
+        assert!(status.reason.expect("reason").contains("data directory"));
+        handle.write(1_000, vec![(Arc::from("a"), 1.0)]);
+        wait_for(&handle, |s| s.dropped_ticks == 1);
+        // The obstacle goes; the next tick after the backoff opens the store.
+        std::fs::remove_file(&data).expect("rm");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut t = 2_000;
+        while handle.status().persisted_ticks == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "never recovered: {:?}",
+                handle.status()
+            );
+            handle.write(t, vec![(Arc::from("a"), 2.0)]);
+            t += 1000;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(handle.status().state, PersistState::Ok);
+        // Other modules run their own statements on the store thread, and a
+        // panicking one does not end it.
+        assert!(handle.run(|_| panic!("a bug elsewhere")));
+        let (sent, got) = mpsc::channel();
+        assert!(handle.run(move |store| {
+            let store = store.expect("open");
+            store
+                .put_state("alerts", "cpu", &serde_json::json!("firing"), 5)
+                .expect("put");
+            let _ = sent.send(store.get_state("alerts", "cpu").expect("get"));
+        }));
+        let value = got.recv_timeout(Duration::from_secs(10)).expect("ran");
+        assert_eq!(value, Some(serde_json::json!("firing")));
+        drop(handle);
+        worker.stop();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
