@@ -77,6 +77,9 @@ pub(crate) struct Query {
 /// The answer to a [`Query`]: points, or why there are none.
 pub(crate) type Answer = Result<Vec<StoredPoint>, String>;
 
+/// Work another module runs with the store (`None` while unavailable).
+type StoreJob = Box<dyn FnOnce(Option<&mut Store>) + Send>;
+
 enum Job {
     Tick {
         t_ms: i64,
@@ -84,7 +87,7 @@ enum Job {
     },
     Query(Query, tokio::sync::oneshot::Sender<Answer>),
     /// Any other use of the store (alert state, audit), run on its thread.
-    Run(Box<dyn FnOnce(Option<&mut Store>) + Send>),
+    Run(StoreJob),
     /// Write what was queued before, then end the thread.
     Stop,
 }
