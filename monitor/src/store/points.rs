@@ -59,7 +59,9 @@ impl Store {
 
     /// The points of `series` in `[from_ms, to_ms]`, averaged per `step_ms`,
     /// oldest first, at most `max_points`. Raw points where they are kept,
-    /// per-minute averages before them.
+    /// per-minute averages before them. Raw points are keyed by time, so a
+    /// range costs a scan of every series' points in it (bounded by the raw
+    /// window); that is the price of cheap tick writes.
     pub fn query(
         &mut self,
         series: &str,
@@ -88,8 +90,7 @@ impl Store {
                      SELECT minute_ms, avg FROM minutes
                       WHERE series_id = ?1 AND minute_ms BETWEEN ?2 AND ?3
                         AND minute_ms < COALESCE(
-                            (SELECT MIN(ts_ms) FROM points WHERE series_id = ?1),
-                            9223372036854775807)
+                            (SELECT MIN(ts_ms) FROM points), 9223372036854775807)
                  ) GROUP BY bucket ORDER BY bucket LIMIT ?5",
             )
             .doing("preparing a history query")?;

@@ -12,13 +12,14 @@ const MIGRATIONS: &[&str] = &[
          id INTEGER PRIMARY KEY,
          name TEXT NOT NULL UNIQUE
      );
+     -- Keyed by time first: a tick's rows are appended to one or two
+     -- pages, where (series, time) would dirty a page per series per tick.
      CREATE TABLE points (
-         series_id INTEGER NOT NULL,
          ts_ms INTEGER NOT NULL,
+         series_id INTEGER NOT NULL,
          value REAL NOT NULL,
-         PRIMARY KEY (series_id, ts_ms)
+         PRIMARY KEY (ts_ms, series_id)
      ) WITHOUT ROWID;
-     CREATE INDEX points_by_time ON points (ts_ms);
      CREATE TABLE minutes (
          series_id INTEGER NOT NULL,
          minute_ms INTEGER NOT NULL,
