@@ -5,6 +5,9 @@
 //!
 //! `cargo bench --bench history_store -- --warm-up-time 1 --measurement-time 3`
 
+// criterion's macros generate undocumented items.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use monitor::store::{Store, FILE_NAME};
 
