@@ -116,3 +116,59 @@ pub(crate) fn parse_long_duration(text: &str) -> Result<Duration, String> {
         None => parse_duration(trimmed),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, Origin};
+    use std::time::Duration;
+
+    fn load(text: &str) -> Result<Config, crate::ConfigError> {
+        let mut c = Config::default();
+        c.apply_toml(text, Origin::File("monitor.toml".into()))
+            .map(|_| c)
+    }
+
+    #[test]
+    fn history_and_trend_tables_are_read() {
+        let c = load(
+            "[history]\nretention = \"2d\"\nraw_window = \"30m\"\nmax_series = 10\npersist = false\n\
+             [trend]\nleak_window = \"5m\"\nleak_min_per_minute = 2e6\nleak_min_r2 = 0.9\nleak_series = [\"rss\"]\n\
+             [[trend.forecast]]\nseries = \"mem_available\"\nthreshold = 0\ndirection = \"down\"\nwhat = \"memory exhausted\"\n",
+        )
+        .expect("valid");
+        assert_eq!(c.history.retention, Duration::from_secs(2 * 86_400));
+        assert_eq!(c.history.raw_window, Duration::from_secs(1800));
+        assert_eq!(c.history.max_series, 10);
+        assert!(!c.history.persist);
+        assert_eq!(c.trend.leak_window, Duration::from_secs(300));
+        assert_eq!(c.trend.leak_series, vec!["rss".to_string()]);
+        assert_eq!(c.trend.forecasts[0].what, "memory exhausted");
+        assert_eq!(
+            c.trend.forecasts[0].direction,
+            crate::trend::forecast::Direction::Down
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (text, key) in [
+            ("[history]\nretention = \"forever\"\n", "history.retention"),
+            ("[history]\nmax_series = 0\n", "history.max_series"),
+            (
+                "[history]\nretention = \"1h\"\nraw_window = \"2h\"\n",
+                "history.raw_window",
+            ),
+            ("[history]\nkeep = 3\n", "history.keep"),
+            ("[trend]\nleak_min_r2 = 1.5\n", "trend.leak_min_r2"),
+            ("[trend]\nleak_window = \"2d\"\n", "trend.leak_window"),
+            (
+                "[trend]\nleak_min_per_minute = -1\n",
+                "trend.leak_min_per_minute",
+            ),
+        ] {
+            let e = load(text).expect_err(text);
+            assert_eq!(e.key, key, "{text}: {e}");
+            assert!(!e.reason.is_empty());
+        }
+    }
+}
