@@ -39,6 +39,9 @@ pub struct HistoryStats {
     pub series: usize,
     /// Series refused because `history.max_series` was reached.
     pub refused_series: u64,
+    /// Time the monitor thread spent on history this tick (rings, hand-over
+    /// to the store thread, trends), microseconds.
+    pub record_us: u64,
     /// The SQLite store.
     pub store: PersistStatus,
 }

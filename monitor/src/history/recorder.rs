@@ -56,6 +56,7 @@ impl Recorder {
 
     /// Records `snapshot` and returns the figures and findings for it.
     pub(crate) fn record(&mut self, snapshot: &Snapshot) -> (HistoryStats, TrendReport) {
+        let begin = std::time::Instant::now();
         let t_ms = snapshot.taken_at_unix_ms.min(i64::MAX as u64) as i64;
         let values = series::series(snapshot);
         let mut history = self
@@ -82,6 +83,7 @@ impl Recorder {
         let stats = HistoryStats {
             series: len,
             refused_series: refused,
+            record_us: begin.elapsed().as_micros() as u64,
             store,
         };
         (stats, report)
