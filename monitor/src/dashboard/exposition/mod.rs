@@ -17,6 +17,7 @@
 
 mod facade;
 mod functions;
+mod history;
 mod text;
 
 pub(crate) use text::{push_label, Kind, Writer};
@@ -40,6 +41,7 @@ pub(super) fn render(snapshot: &Snapshot, later: &[&str], out: &mut String) {
     }
     functions::functions(&mut w, &snapshot.functions);
     monitor(&mut w, snapshot);
+    history::history(&mut w, snapshot);
     let dropped = facade::facade(&mut w, &snapshot.metrics);
     w.family_reserved(
         DROPPED_FAMILIES,
