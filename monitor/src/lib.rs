@@ -27,6 +27,15 @@
 //! HTTP endpoints serve. Before [`init`], after the guard is dropped, or with
 //! `MONITOR_DISABLE=1`, a profiled call costs one relaxed atomic load.
 //!
+//! # History and trends
+//!
+//! Each snapshot's series go into in-memory rings (1 s for an hour, 1 min
+//! for a day) and, on a thread of their own, into SQLite under
+//! `MONITOR_DATA_DIR` ([`store`]); `/api/v1/history` serves them
+//! ([`history`]). [`trend`] finds leaks, forecasts thresholds and spots
+//! level changes; its findings are in [`Snapshot::trends`]. A data
+//! directory that cannot be used only marks persistence unavailable.
+//!
 //! # Feature flags
 //!
 //! | feature | what it adds |

@@ -7,7 +7,7 @@
 //! monitor) and from SQLite otherwise (older ranges, or after a restart).
 //! SQLite is only touched by the store thread: the HTTP handler sends it the
 //! query and awaits the answer with a timeout, and every answer is capped at
-//! [`query::MAX_POINTS`] points, so no request can hold up the monitor
+//! 10,000 points, so no request can hold up the monitor
 //! thread. Without `series`, the known series names are listed.
 
 pub mod config;

@@ -2,12 +2,12 @@
 //! state and an append-only audit trail, in `<data_dir>/history.db`.
 //!
 //! [`Store`] is synchronous and owns its connection; the monitor drives it
-//! from a dedicated thread ([`worker`]) so the monitor thread, which also
+//! from a dedicated thread (`monitor-store`) so the monitor thread, which also
 //! serves HTTP, never waits for the disk. Other modules (alert state, the
 //! audit trail) persist through the same API.
 //!
 //! Durability: WAL with `synchronous = NORMAL`, one transaction per tick, so
-//! a kill -9 loses at most the tick being written; see [`open`] for the
+//! a kill -9 loses at most the tick being written; see `open.rs` for the
 //! power-loss trade-off. Retention folds points older than the raw window
 //! into per-minute min/max/avg/last aggregates and drops everything older
 //! than the retention.
