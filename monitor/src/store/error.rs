@@ -3,8 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
-/// A store failure. The monitor turns these into "persistence unavailable:
-/// <reason>" and keeps running; the application never sees them.
+/// A store failure. The monitor shows it as the reason persistence is
+/// unavailable and keeps running; the application never sees it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The data directory could not be created or is not a directory.
