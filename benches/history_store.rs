@@ -3,6 +3,10 @@
 //! run, one autocommitted insert per value, on the same kind of file
 //! (WAL, synchronous = NORMAL).
 //!
+//! Then what history costs the monitor thread per tick: a tick with 64
+//! profiled functions (256 series) with history on, against the same tick
+//! with history off, in the same run.
+//!
 //! `cargo bench --bench history_store -- --warm-up-time 1 --measurement-time 3`
 
 // criterion's macros generate undocumented items.
@@ -79,5 +83,50 @@ fn write_tick(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, write_tick);
+/// Defines profiled functions and a function calling each once.
+macro_rules! functions {
+    ($($name:ident)*) => {
+        $(#[monitor::profile] fn $name() -> u32 { std::hint::black_box(1) })*
+        fn call_all() -> u32 { 0 $(+ $name())* }
+    };
+}
+
+functions!(
+    f00 f01 f02 f03 f04 f05 f06 f07 f08 f09 f10 f11 f12 f13 f14 f15
+    f16 f17 f18 f19 f20 f21 f22 f23 f24 f25 f26 f27 f28 f29 f30 f31
+    f32 f33 f34 f35 f36 f37 f38 f39 f40 f41 f42 f43 f44 f45 f46 f47
+    f48 f49 f50 f51 f52 f53 f54 f55 f56 f57 f58 f59 f60 f61 f62 f63
+);
+
+fn monitor_tick(c: &mut Criterion) {
+    let mut group = c.benchmark_group("monitor_tick_64_functions");
+    for (label, history) in [("history_off", false), ("history_on", true)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("monitor.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = {:?}\ntick = \"1h\"\n[dashboard]\nenabled = false\n[metrics]\ninstall_recorder = false\n[history]\nenabled = {history}\n",
+                dir.path().join("data")
+            ),
+        )
+        .expect("config");
+        let monitor = monitor::builder()
+            .config_file(config)
+            .start()
+            .expect("monitor");
+        call_all();
+        monitor.collect_now();
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                call_all();
+                monitor.collect_now()
+            })
+        });
+        drop(monitor);
+    }
+    group.finish();
+}
+
+criterion_group!(benches, write_tick, monitor_tick);
 criterion_main!(benches);

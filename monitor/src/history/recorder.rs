@@ -25,6 +25,9 @@ pub(crate) struct Recorder {
     /// Why the store thread could not be started, if it could not.
     worker_error: Option<String>,
     trend: TrendConfig,
+    /// The last findings and the second they were computed for: the rings
+    /// change once a second, so faster ticks reuse them.
+    report: Option<(i64, TrendReport)>,
 }
 
 impl Recorder {
@@ -46,6 +49,7 @@ impl Recorder {
             worker,
             worker_error,
             trend,
+            report: None,
         }
     }
 
@@ -65,7 +69,15 @@ impl Recorder {
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         let persist = history.record(t_ms, values);
-        let report = trend::analyse(&history, &self.trend);
+        let now = history.now_secs();
+        let report = match &self.report {
+            Some((at, report)) if *at == now => report.clone(),
+            _ => {
+                let report = trend::analyse(&history, &self.trend);
+                self.report = Some((now, report.clone()));
+                report
+            }
+        };
         let (len, refused) = (history.len(), history.refused());
         drop(history);
         if let Some(store) = &self.access.store {
