@@ -111,7 +111,7 @@ pub(super) async fn answer(
                 series: name.clone(),
                 from_ms: request.from.saturating_mul(1000),
                 to_ms: request.to.saturating_mul(1000).saturating_add(999),
-                step_ms: step * 1000,
+                step_ms: step.saturating_mul(1000),
                 max_points: MAX_POINTS as usize,
             });
             match tokio::time::timeout(STORE_TIMEOUT, answer).await {

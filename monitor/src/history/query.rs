@@ -52,7 +52,7 @@ pub(crate) fn parse(
                         "parameter step={value:?} is below the finest resolution; use 1s or more"
                     ));
                 }
-                step = Some(d.as_secs() as i64);
+                step = Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
             }
             other => {
                 return Err(format!(
@@ -133,6 +133,9 @@ mod tests {
         );
         let r = parse(pairs("from=-7d"), now).expect("days");
         assert_eq!(r.from, now - 7 * 86_400);
+        // Absurd but valid values stay in range: one point.
+        let r = parse(pairs("from=-100000d&step=10000000000000000000s"), now).expect("huge");
+        assert_eq!(r.step_for(1), i64::MAX);
     }
 
     #[test]
