@@ -166,3 +166,20 @@ fn a_full_disk_mid_run_marks_persistence_unavailable_and_the_monitor_runs_on() {
     assert!(later.history.series > 0);
     history_still_answers(&monitor, true);
 }
+
+#[test]
+fn with_persistence_off_nothing_is_written_and_memory_answers() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let monitor = start(dir.path(), &data, "[history]\npersist = false\n");
+    let snapshot = wait_for(&monitor, |s| s.tick > 3 && s.history.series > 0);
+    assert_eq!(snapshot.history.store.state, PersistState::Off);
+    let addr = monitor.dashboard_addr().expect("dashboard");
+    let (status, body) =
+        http_get(addr, "/api/v1/history?series=monitor_collect_us&from=-2h").expect("GET");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("persistence is off"), "{body}");
+    drop(monitor);
+    assert!(!data.exists(), "no data directory is created");
+}
