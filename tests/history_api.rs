@@ -25,6 +25,17 @@ fn shared() -> &'static (tempfile::TempDir, monitor::Monitor, u64) {
     static MONITOR: OnceLock<(tempfile::TempDir, monitor::Monitor, u64)> = OnceLock::new();
     MONITOR.get_or_init(|| {
             let dir = tempfile::tempdir().expect("tempdir");
+            // History left by an earlier run, ten minutes ago.
+            let mut store = monitor::store::Store::open(&dir.path().join("data")).expect("store");
+            let earlier = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("clock")
+                .as_millis() as i64
+                - 600_000;
+            store
+                .write_tick(earlier, [("from_a_previous_run", 7.0)])
+                .expect("write");
+            drop(store);
             let config = dir.path().join("monitor.toml");
             std::fs::write(
                 &config,
@@ -82,6 +93,24 @@ fn recent_ranges_come_from_the_one_second_ring() {
         "{listing}"
     );
     assert!(names.iter().any(|n| n == "monitor_collect_us"), "{listing}");
+}
+
+#[test]
+fn history_from_an_earlier_run_is_listed_and_served_from_the_store() {
+    monitor().collect_now();
+    let (status, listing) = get("/api/v1/history");
+    assert_eq!(status, 200);
+    let names = listing["series"].as_array().expect("names");
+    assert!(
+        names.iter().any(|n| n == "from_a_previous_run"),
+        "{listing}"
+    );
+    let (status, answer) = get("/api/v1/history?series=from_a_previous_run&from=-1h");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["source"], "store", "{answer}");
+    let points = answer["points"].as_array().expect("points");
+    assert_eq!(points.len(), 1, "{answer}");
+    assert_eq!(points[0][1], 7.0, "{answer}");
 }
 
 #[test]

@@ -73,14 +73,7 @@ pub(super) async fn answer(
     }
     let request = query::parse(pairs, now).map_err(bad)?;
     let Some(name) = request.series.clone() else {
-        let history = access
-            .history
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        return encode(&Listing {
-            series: history.names(),
-            refused_series: history.refused(),
-        });
+        return list(access).await;
     };
     // From the rings, if they cover the range: no waiting.
     let (from_rings, known, ewma) = {
@@ -158,6 +151,36 @@ pub(super) async fn answer(
             format!("no series named {name:?} in memory, and the store cannot be asked: {reason}"),
         )),
     }
+}
+
+/// The series in memory and, when the store answers in time, those only
+/// stored (from before a restart).
+async fn list(access: &HistoryAccess) -> Result<Bytes, Failure> {
+    let (mut series, refused_series) = {
+        let history = access
+            .history
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        (history.names(), history.refused())
+    };
+    if let Some(store) = &access.store {
+        let (reply, stored) = tokio::sync::oneshot::channel();
+        let queued = store.run(move |store| {
+            let names = store.and_then(|s| s.series_names().ok());
+            let _ = reply.send(names.unwrap_or_default());
+        });
+        if queued {
+            if let Ok(Ok(stored)) = tokio::time::timeout(STORE_TIMEOUT, stored).await {
+                series.extend(stored);
+                series.sort_unstable();
+                series.dedup();
+            }
+        }
+    }
+    encode(&Listing {
+        series,
+        refused_series,
+    })
 }
 
 fn respond(

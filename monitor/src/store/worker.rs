@@ -176,7 +176,6 @@ impl StoreHandle {
     /// unavailable): how other modules persist (`put_state`,
     /// `append_audit`). Returns false, without running it, when the queue
     /// is full.
-    #[allow(dead_code)] // The alert engine and the audit trail will call it.
     pub(crate) fn run(&self, job: impl FnOnce(Option<&mut Store>) + Send + 'static) -> bool {
         self.jobs.try_send(Job::Run(Box::new(job))).is_ok()
     }
