@@ -83,6 +83,27 @@ fn write_tick(c: &mut Criterion) {
     group.finish();
 }
 
+/// Reading one series back over the raw window (an hour of 1 s ticks of
+/// 256 series): what a `/api/v1/history` request for an older range waits
+/// for on the store thread.
+fn query_hour(c: &mut Criterion) {
+    let names = names(256);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(dir.path()).expect("store");
+    for s in 0..3600 {
+        store
+            .write_tick(T0 + s * 1000, names.iter().map(|n| (n.as_str(), s as f64)))
+            .expect("write");
+    }
+    c.bench_function("query_one_series_of_256_over_an_hour", |b| {
+        b.iter(|| {
+            store
+                .query(&names[100], T0, T0 + 3_600_000, 6_000, 10_000)
+                .expect("query")
+        })
+    });
+}
+
 /// Defines profiled functions and a function calling each once.
 macro_rules! functions {
     ($($name:ident)*) => {
@@ -128,5 +149,5 @@ fn monitor_tick(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, write_tick, monitor_tick);
+criterion_group!(benches, write_tick, monitor_tick, query_hour);
 criterion_main!(benches);
