@@ -261,8 +261,8 @@ impl Pipeline {
                     self.config.dashboard.clone(),
                     self.snapshots.clone(),
                     Arc::clone(&self.traces),
-                    self.history.as_ref().map(Recorder::access),
-                );
+                )
+                .with_history(self.history.as_ref().map(Recorder::access));
                 Some(tokio::spawn(server.run(listener, stopped)))
             });
             let mut ticks = tokio::time::interval(self.config.tick);

@@ -60,18 +60,23 @@ pub struct Server {
 
 impl Server {
     /// A server for `snapshots` with `settings`.
-    pub(crate) fn new(
+    pub fn new(
         settings: DashboardConfig,
         snapshots: SnapshotCell,
         traces: Arc<RwLock<TraceStore>>,
-        history: Option<HistoryAccess>,
     ) -> Self {
         Self {
             settings,
             snapshots,
             traces,
-            history,
+            history: None,
         }
+    }
+
+    /// Serves `/api/v1/history` from `history` (404 without it).
+    pub(crate) fn with_history(mut self, history: Option<HistoryAccess>) -> Self {
+        self.history = history;
+        self
     }
 
     /// Accepts connections until `stop` becomes true (or its sender is
