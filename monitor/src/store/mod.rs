@@ -7,7 +7,8 @@
 //! audit trail) persist through the same API.
 //!
 //! Durability: WAL with `synchronous = NORMAL`, one transaction per tick, so
-//! a kill -9 loses at most the tick being written; see `open.rs` for the
+//! a kill -9 loses at most the tick being written (and any still queued for
+//! the store thread, normally none); see `open.rs` for the
 //! power-loss trade-off. Retention folds points older than the raw window
 //! into per-minute min/max/avg/last aggregates and drops everything older
 //! than the retention.
