@@ -7,6 +7,7 @@
 //! History queries for old ranges go through the same queue with a reply
 //! channel, so SQLite is only ever touched by this thread.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -215,22 +216,40 @@ impl Writer {
     fn run(mut self, jobs: Receiver<Job>) {
         self.try_open();
         loop {
-            match jobs.recv_timeout(Duration::from_secs(1)) {
-                Ok(Job::Tick { t_ms, values }) => self.write(t_ms, &values),
-                Ok(Job::Query(query, reply)) => {
-                    let _ = reply.send(self.query(&query));
-                }
-                Ok(Job::Run(job)) => {
-                    // Someone else's code: a panic must not end the thread.
-                    let store = self.store.as_mut();
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(store)));
-                }
+            let job = match jobs.recv_timeout(Duration::from_secs(1)) {
                 Ok(Job::Stop) | Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => {}
+                Ok(job) => Some(job),
+                Err(RecvTimeoutError::Timeout) => None,
+            };
+            // A bug here must not end the thread: the job is lost and the
+            // store reopened after the backoff.
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                if let Some(job) = job {
+                    self.handle(job);
+                }
+                if self.store.is_some() && Instant::now() >= self.next_retention {
+                    self.retention();
+                }
+            }));
+            if outcome.is_err() {
+                self.store = None;
+                self.fail_with("a job on the store thread panicked; reopening".into());
             }
-            if self.store.is_some() && Instant::now() >= self.next_retention {
-                self.retention();
+        }
+    }
+
+    fn handle(&mut self, job: Job) {
+        match job {
+            Job::Tick { t_ms, values } => self.write(t_ms, &values),
+            Job::Query(query, reply) => {
+                let _ = reply.send(self.query(&query));
             }
+            Job::Run(job) => {
+                // Another module's bug: its job is lost, the store stays open.
+                let store = self.store.as_mut();
+                let _ = catch_unwind(AssertUnwindSafe(|| job(store)));
+            }
+            Job::Stop => {}
         }
     }
 
@@ -264,9 +283,13 @@ impl Writer {
             // Reopening moves the damaged file aside.
             self.store = None;
         }
+        self.fail_with(error.to_string());
+    }
+
+    fn fail_with(&mut self, reason: String) {
         let mut status = lock(&self.status);
         status.state = PersistState::Unavailable;
-        status.reason = Some(error.to_string());
+        status.reason = Some(reason);
         drop(status);
         self.retry_at = Some(Instant::now() + self.backoff);
         self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
