@@ -18,13 +18,20 @@ const SERIES_QUERY: &str = "function_calls%7Bfunction%3D%22history_persist%3A%3A
 #[monitor::profile]
 fn work() {}
 
+/// Called with `work`, and watched by the leak detector.
+#[monitor::profile]
+fn watched() {}
+
+const WATCHED: &str = r#"function_calls{function="history_persist::watched"}"#;
+const WATCHED_QUERY: &str = "function_calls%7Bfunction%3D%22history_persist%3A%3Awatched%22%7D";
+
 /// A monitor whose data directory is `dir/data`, ticking only on demand.
 fn start(dir: &Path) -> monitor::Monitor {
     let config = dir.join("monitor.toml");
     std::fs::write(
         &config,
         format!(
-            "data_dir = {:?}\ntick = \"1h\"\n[dashboard]\naddr = \"127.0.0.1:0\"\n[metrics]\ninstall_recorder = false\n",
+            "data_dir = {:?}\ntick = \"1h\"\n[dashboard]\naddr = \"127.0.0.1:0\"\n[metrics]\ninstall_recorder = false\n[trend]\nleak_series = [{WATCHED:?}]\n",
             dir.join("data")
         ),
     )
@@ -51,6 +58,7 @@ fn history_is_visible_again_after_a_restart() {
         // One tick per second, so each value has its own one-second point.
         for _ in 0..3 {
             work();
+            watched();
             let snapshot = monitor.collect_now();
             assert_ne!(
                 snapshot.history.store.state,
@@ -79,6 +87,30 @@ fn history_is_visible_again_after_a_restart() {
         .map(|p| p[1].as_f64().expect("value"))
         .collect();
     // The flush on drop repeats the last value a second later.
+    values.dedup();
+    assert_eq!(values, vec![1.0, 2.0, 3.0], "{answer}");
+
+    // A series the trends watch is reloaded into memory once the store is
+    // open, so the leak detector carries on where it was.
+    let path = format!("/api/v1/history?series={WATCHED_QUERY}&from={began}&to={ended}&step=1s");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let answer = loop {
+        monitor.collect_now();
+        let (status, body) = http_get(addr, &path).expect("GET");
+        assert_eq!(status, 200, "{body}");
+        let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        if answer["source"] == "memory-1s" {
+            break answer;
+        }
+        assert!(Instant::now() < deadline, "never reloaded: {answer}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut values: Vec<f64> = answer["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .map(|p| p[1].as_f64().expect("value"))
+        .collect();
     values.dedup();
     assert_eq!(values, vec![1.0, 2.0, 3.0], "{answer}");
 }

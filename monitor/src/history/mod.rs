@@ -54,16 +54,20 @@ pub(crate) struct Series {
     minutes: Ring,
     /// `(value, seconds)` of the EWMA and when it was last updated.
     ewma: Option<(f64, f64)>,
+    /// The earliest time (seconds) the rings were given: they know nothing
+    /// before it (this process's start, or what was reloaded from the store).
+    since_secs: i64,
 }
 
 impl Series {
-    fn new(name: Arc<str>, kind: Kind) -> Self {
+    fn new(name: Arc<str>, kind: Kind, since_secs: i64) -> Self {
         Self {
             name,
             kind,
             seconds: Ring::new(1, SECONDS_KEPT),
             minutes: Ring::new(60, MINUTES_KEPT),
             ewma: None,
+            since_secs,
         }
     }
 
@@ -111,8 +115,7 @@ pub struct History {
     index: HashMap<Arc<str>, usize>,
     max_series: usize,
     refused: u64,
-    /// The first time recorded by this process (seconds): the rings know
-    /// nothing before it.
+    /// The first time recorded by this process (seconds).
     since_secs: Option<i64>,
     now_secs: i64,
 }
@@ -150,17 +153,48 @@ impl History {
                     continue;
                 }
                 None => {
-                    let name: Arc<str> = v.name.into();
-                    self.series.push(Series::new(Arc::clone(&name), v.kind));
-                    self.index.insert(name, self.series.len() - 1);
-                    self.series.len() - 1
+                    let since = self.since_secs.unwrap_or(whole);
+                    self.insert(v.name.into(), v.kind, since)
                 }
             };
             let series = &mut self.series[i];
+            series.kind = v.kind;
             series.record(t_secs, v.value);
             persist.push((Arc::clone(&series.name), v.value));
         }
         persist
+    }
+
+    fn insert(&mut self, name: Arc<str>, kind: Kind, since_secs: i64) -> usize {
+        self.series
+            .push(Series::new(Arc::clone(&name), kind, since_secs));
+        self.index.insert(name, self.series.len() - 1);
+        self.series.len() - 1
+    }
+
+    /// Reloads `points` (`(ms, value)`) of `name`, everything the store
+    /// holds since `since_secs`, so trends carry on across a restart; they
+    /// fill the slots the rings still hold.
+    pub(crate) fn backfill(&mut self, name: &str, since_secs: i64, points: &[(i64, f64)]) {
+        if points.is_empty() {
+            return;
+        }
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None if self.series.len() >= self.max_series => return,
+            // Until live values say otherwise.
+            None => self.insert(name.into(), Kind::Gauge, since_secs),
+        };
+        let series = &mut self.series[i];
+        for &(t_ms, value) in points {
+            let whole = t_ms.div_euclid(1000);
+            series.seconds.record(whole, value);
+            series.minutes.record(whole, value);
+        }
+        series.since_secs = series.since_secs.min(since_secs);
+        self.now_secs = self
+            .now_secs
+            .max(points.last().map_or(0, |p| p.0.div_euclid(1000)));
     }
 
     /// Series held now.
@@ -203,7 +237,7 @@ impl History {
     /// far (before this process started recording, or older than a day).
     pub(crate) fn covering(&self, name: &str, from_secs: i64) -> Option<RingView<'_>> {
         let series = self.get(name)?;
-        let since = self.since_secs?;
+        let since = series.since_secs;
         [&series.seconds, &series.minutes]
             .into_iter()
             .find(|ring| ring.horizon().is_some_and(|h| from_secs >= h.max(since)))

@@ -3,12 +3,13 @@
 //! the trend detectors.
 
 use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use super::{series, History, HistoryStats};
 use crate::config::HistoryConfig;
 use crate::snapshot::Snapshot;
-use crate::store::worker::{PersistStatus, StoreHandle, StoreWorker};
+use crate::store::worker::{Backfill, BackfillRequest, PersistStatus, StoreHandle, StoreWorker};
 use crate::trend::{self, TrendConfig, TrendReport};
 
 /// The rings and the store readers share with the HTTP server.
@@ -28,13 +29,23 @@ pub(crate) struct Recorder {
     /// The last findings and the second they were computed for: the rings
     /// change once a second, so faster ticks reuse them.
     report: Option<(i64, TrendReport)>,
+    /// The watched series reloaded from the store, once it is open.
+    backfill: Option<Receiver<Backfill>>,
 }
 
 impl Recorder {
     /// Rings sized by `config`; the store thread when persistence is on.
     pub(crate) fn start(data_dir: PathBuf, config: &HistoryConfig, trend: TrendConfig) -> Self {
+        let (reply, backfill) = mpsc::sync_channel(1);
+        // The series trends watch are reloaded so they carry on across a
+        // restart; others are served from the store when asked for.
+        let request = BackfillRequest {
+            series: trend::watched_series(&trend),
+            span: trend.leak_window.max(trend.forecast_window),
+            reply,
+        };
         let (worker, worker_error) = if config.persist {
-            match StoreWorker::start(data_dir, config.clone()) {
+            match StoreWorker::start(data_dir, config.clone(), Some(request)) {
                 Ok(worker) => (Some(worker), None),
                 Err(e) => (None, Some(format!("cannot start the store thread: {e}"))),
             }
@@ -50,6 +61,7 @@ impl Recorder {
             worker_error,
             trend,
             report: None,
+            backfill: Some(backfill),
         }
     }
 
@@ -68,6 +80,18 @@ impl Recorder {
             .history
             .write()
             .unwrap_or_else(PoisonError::into_inner);
+        if let Some(receiver) = &self.backfill {
+            match receiver.try_recv() {
+                Ok((from_ms, series)) => {
+                    for (name, points) in &series {
+                        history.backfill(name, from_ms.div_euclid(1000), points);
+                    }
+                    self.backfill = None;
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => self.backfill = None,
+            }
+        }
         let persist = history.record(t_ms, values);
         let now = history.now_secs();
         let report = match &self.report {

@@ -93,6 +93,17 @@ enum Job {
     Stop,
 }
 
+/// Points reloaded at startup: from when (ms), and per series its points
+/// `(ms, value)`, oldest first.
+pub(crate) type Backfill = (i64, Vec<(String, Vec<(i64, f64)>)>);
+
+/// What to reload once the store is open: series, and how far back.
+pub(crate) struct BackfillRequest {
+    pub(crate) series: Vec<String>,
+    pub(crate) span: Duration,
+    pub(crate) reply: SyncSender<Backfill>,
+}
+
 /// The sending side, cloned into whoever needs the store.
 #[derive(Clone)]
 pub(crate) struct StoreHandle {
@@ -107,8 +118,13 @@ pub(crate) struct StoreWorker {
 }
 
 impl StoreWorker {
-    /// Starts the thread, which opens `<data_dir>/history.db`.
-    pub(crate) fn start(data_dir: PathBuf, config: HistoryConfig) -> std::io::Result<Self> {
+    /// Starts the thread, which opens `<data_dir>/history.db` and, once
+    /// open, answers `backfill`.
+    pub(crate) fn start(
+        data_dir: PathBuf,
+        config: HistoryConfig,
+        backfill: Option<BackfillRequest>,
+    ) -> std::io::Result<Self> {
         let (jobs, receiver) = mpsc::sync_channel(QUEUE);
         let status = Arc::new(Mutex::new(PersistStatus {
             state: PersistState::Starting,
@@ -123,6 +139,7 @@ impl StoreWorker {
             backoff: FIRST_BACKOFF,
             next_retention: Instant::now(),
             last_t_ms: i64::MIN,
+            backfill,
         };
         let thread = std::thread::Builder::new()
             .name("monitor-store".into())
@@ -210,6 +227,8 @@ struct Writer {
     /// The last tick's time: ticks in the same millisecond (possible with
     /// `collect_now`) are stored 1 ms apart instead of replacing each other.
     last_t_ms: i64,
+    /// Answered once, after the first successful open.
+    backfill: Option<BackfillRequest>,
 }
 
 impl Writer {
@@ -272,9 +291,29 @@ impl Writer {
                 self.store = Some(store);
                 self.retry_at = None;
                 self.backoff = FIRST_BACKOFF;
+                self.send_backfill();
             }
             Err(e) => self.fail(&e),
         }
+    }
+
+    /// Reads back the requested series; a series that fails is skipped.
+    fn send_backfill(&mut self) {
+        let (Some(request), Some(store)) = (self.backfill.take(), self.store.as_mut()) else {
+            return;
+        };
+        let now = now_ms();
+        let from = now.saturating_sub(request.span.as_millis().min(i64::MAX as u128) as i64);
+        let series = request
+            .series
+            .into_iter()
+            .filter_map(|name| {
+                let points = store.query(&name, from, now, 1000, 100_000).ok()?;
+                let points = points.iter().map(|p| (p.t_ms, p.value)).collect();
+                Some((name, points))
+            })
+            .collect();
+        let _ = request.reply.try_send((from, series));
     }
 
     /// Marks the store unavailable and schedules a retry.
@@ -388,7 +427,8 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("mkdir");
         let data = dir.join("data");
         std::fs::write(&data, b"in the way").expect("write");
-        let worker = StoreWorker::start(data.clone(), HistoryConfig::default()).expect("starts");
+        let worker =
+            StoreWorker::start(data.clone(), HistoryConfig::default(), None).expect("starts");
         let handle = worker.handle().expect("handle");
         let status = wait_for(&handle, |s| s.state == PersistState::Unavailable);
         assert!(status.reason.expect("reason").contains("data directory"));

@@ -40,6 +40,20 @@ pub struct TrendReport {
     pub changes: Vec<Change>,
 }
 
+/// The series the detectors read: leak series and forecast series.
+pub(crate) fn watched_series(config: &TrendConfig) -> Vec<String> {
+    let mut names: Vec<String> = LEAK_SERIES
+        .iter()
+        .map(|s| s.to_string())
+        .chain(config.leak_series.iter().cloned())
+        .chain(forecast::BUILT_IN.iter().map(|t| t.0.to_string()))
+        .chain(config.forecasts.iter().map(|t| t.series.clone()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// Runs every detector over `history`.
 pub fn analyse(history: &History, config: &TrendConfig) -> TrendReport {
     let now = history.now_secs();
