@@ -8,7 +8,12 @@
 //! SQLite is only touched by the store thread: the HTTP handler sends it the
 //! query and awaits the answer with a timeout, and every answer is capped at
 //! 10,000 points, so no request can hold up the monitor
-//! thread. Without `series`, the known series names are listed.
+//! thread. Without `series`, the known series names are listed (in memory
+//! and in the store).
+//!
+//! At startup the series the trend detectors watch are reloaded from the
+//! store into the rings (once it is open), so a restart does not reset the
+//! leak detector's window.
 
 pub mod config;
 pub(crate) mod query;
