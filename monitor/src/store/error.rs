@@ -35,6 +35,12 @@ pub enum StoreError {
         /// The latest version this build knows.
         supported: i64,
     },
+    /// SQLite would not switch the file to WAL (e.g. a network file system).
+    #[error("the database cannot use WAL (journal mode stayed {mode}); point MONITOR_DATA_DIR at a local disk")]
+    NoWal {
+        /// The journal mode SQLite kept.
+        mode: String,
+    },
     /// The disk (or the configured size limit) is full.
     #[error("the disk is full while {doing}")]
     Full {

@@ -71,10 +71,7 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
         .doing("switching to WAL")?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::ReadOnly {
-            doing: "switching to WAL",
-            source: rusqlite::Error::InvalidQuery,
-        });
+        return Err(StoreError::NoWal { mode });
     }
     conn.pragma_update(None, "synchronous", "NORMAL")
         .doing("setting synchronous = NORMAL")?;
