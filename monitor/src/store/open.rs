@@ -29,7 +29,7 @@ pub(crate) struct Opened {
 /// Opens (or creates) `<dir>/history.db`; a file that is not a database or
 /// fails `PRAGMA quick_check` is renamed `history.db.corrupt-<unix secs>`
 /// (never deleted) and a fresh one is created. The check reads the whole
-/// file once (a second or so for a week of 256 series), on the store thread.
+/// file once (time proportional to its size), on the store thread.
 pub(crate) fn open(dir: &Path) -> Result<Opened, StoreError> {
     let data_dir = |source| StoreError::DataDir {
         path: dir.to_path_buf(),
