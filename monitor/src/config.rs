@@ -9,6 +9,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::history::config::FileHistory;
+pub use crate::history::config::HistoryConfig;
+use crate::trend::config::FileTrend;
+pub use crate::trend::config::TrendConfig;
+
 /// Where a setting came from, for error messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
@@ -75,6 +80,10 @@ pub struct Config {
     pub http: HttpConfig,
     /// Component health checks (`[health]`).
     pub health: HealthConfig,
+    /// In-memory rings and the SQLite store.
+    pub history: HistoryConfig,
+    /// Trends, forecasts and leak detection.
+    pub trend: TrendConfig,
 }
 
 /// Settings of the system and process metrics (`[system]`).
@@ -277,6 +286,8 @@ impl Default for Config {
             system: SystemConfig::default(),
             http: HttpConfig::default(),
             health: HealthConfig::default(),
+            history: HistoryConfig::default(),
+            trend: TrendConfig::default(),
         }
     }
 }
@@ -316,6 +327,8 @@ struct FileConfig {
     system: Option<FileSystem>,
     http: Option<FileHttp>,
     health: Option<FileHealth>,
+    history: Option<FileHistory>,
+    trend: Option<FileTrend>,
 }
 
 #[derive(Deserialize, Default)]
@@ -482,6 +495,12 @@ impl Config {
                     parse_duration(&v).map_err(|r| err("system.probe_timeout", r))?;
             }
         }
+        if let Some(h) = file.history {
+            h.apply(&mut self.history).map_err(|(k, r)| err(k, r))?;
+        }
+        if let Some(t) = file.trend {
+            t.apply(&mut self.trend).map_err(|(k, r)| err(k, r))?;
+        }
         if let Some(m) = file.metrics {
             if let Some(v) = m.install_recorder {
                 self.metrics.install_recorder = v;
@@ -591,6 +610,9 @@ impl Config {
         }
         if self.health.default_interval.is_zero() {
             return err("health.default_interval", "must be longer than zero");
+        }
+        if let Err((key, reason)) = self.history.validate().and(self.trend.validate()) {
+            return err(key, &reason);
         }
         if cfg!(not(feature = "otlp")) && self.trace.otlp_endpoint.is_some() {
             return err(

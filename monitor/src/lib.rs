@@ -34,6 +34,7 @@
 //! processes (`[system]` in the configuration), served at `/api/v1/system`
 //! and in `/metrics`. A reading that cannot be taken is listed with the
 //! reason in `snapshot.system.unavailable`; the others are unaffected.
+//!
 //! # Requests and health
 //!
 //! [`http::record`] (or the tower layer `http::TrackLayer`) counts each request
@@ -41,6 +42,15 @@
 //! [`health::register`] adds a component check, run in the background with
 //! its own timeout; `/health`, `/health/live` and `/health/ready` answer
 //! from the latest results.
+//!
+//! # History and trends
+//!
+//! Each snapshot's series go into in-memory rings (1 s for an hour, 1 min
+//! for a day) and, on a thread of their own, into SQLite under
+//! `MONITOR_DATA_DIR` ([`store`]); `/api/v1/history` serves them
+//! ([`history`]). [`trend`] finds leaks, forecasts thresholds and spots
+//! level changes; its findings are in [`Snapshot::trends`]. A data
+//! directory that cannot be used only marks persistence unavailable.
 //!
 //! # Feature flags
 //!
@@ -69,6 +79,7 @@ pub mod config;
 mod dashboard;
 mod error;
 pub mod health;
+pub mod history;
 pub mod http;
 #[cfg(feature = "loadtest")]
 pub mod loadtest;
@@ -77,8 +88,10 @@ mod publish;
 mod registry;
 mod runtime;
 pub mod snapshot;
+pub mod store;
 pub mod system;
 pub mod trace;
+pub mod trend;
 
 pub use builder::{builder, Builder};
 pub use config::{Config, ConfigError};

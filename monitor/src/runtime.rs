@@ -12,6 +12,7 @@ use tokio::sync::{mpsc as async_mpsc, watch};
 
 use crate::config::Config;
 use crate::dashboard;
+use crate::history::recorder::Recorder;
 use crate::profile::{self, FunctionCollector};
 use crate::publish::SnapshotCell;
 use crate::registry::{self, Registry};
@@ -121,6 +122,13 @@ impl Monitor {
                 .system
                 .enabled
                 .then(|| SystemCollector::new(config.system.clone())),
+            history: config.history.enabled.then(|| {
+                Recorder::start(
+                    config.data_dir.clone(),
+                    &config.history,
+                    config.trend.clone(),
+                )
+            }),
             #[cfg(feature = "otlp")]
             otlp: None,
         };
@@ -234,6 +242,8 @@ struct Pipeline {
     tick: u64,
     /// System and process readings; `None` when `system.enabled` is off.
     system: Option<SystemCollector>,
+    /// Rings, the store thread and trends; `None` when history is off.
+    history: Option<Recorder>,
     /// The OTLP export task's handle, started on the runtime when an
     /// endpoint is configured.
     #[cfg(feature = "otlp")]
@@ -271,7 +281,8 @@ impl Pipeline {
                     self.config.dashboard.clone(),
                     self.snapshots.clone(),
                     Arc::clone(&self.traces),
-                );
+                )
+                .with_history(self.history.as_ref().map(Recorder::access));
                 Some(tokio::spawn(server.run(listener, stopped)))
             });
             let probes = self
@@ -300,6 +311,9 @@ impl Pipeline {
                 let _ = server.await;
             }
             let _ = checks.await;
+            if let Some(history) = self.history.take() {
+                history.stop();
+            }
         });
     }
 
@@ -362,7 +376,7 @@ impl Pipeline {
                 })
             })
             .unwrap_or_default();
-        Snapshot {
+        let mut snapshot = Snapshot {
             tick: self.tick,
             taken_at_unix_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -383,6 +397,11 @@ impl Pipeline {
             endpoints: self.endpoints.collect(),
             dependencies: self.dependencies.collect(),
             health: health::collect(&self.config.health),
+            ..Snapshot::default()
+        };
+        if let Some(history) = &mut self.history {
+            (snapshot.history, snapshot.trends) = history.record(&snapshot);
         }
+        snapshot
     }
 }

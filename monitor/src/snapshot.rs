@@ -41,6 +41,10 @@ pub struct Snapshot {
     pub dependencies: Vec<EndpointStats>,
     /// Component health as of the tick; see [`crate::health`].
     pub health: HealthSnapshot,
+    /// The history rings and the SQLite store.
+    pub history: crate::history::HistoryStats,
+    /// Leaks, forecasts and level changes (as of the previous tick).
+    pub trends: crate::trend::TrendReport,
 }
 
 /// What the counting allocator saw, process-wide.

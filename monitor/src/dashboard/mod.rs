@@ -33,6 +33,7 @@ mod connection;
 mod endpoints;
 mod exposition;
 mod health;
+mod history;
 mod io;
 mod json;
 mod response;
@@ -48,6 +49,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
 use crate::config::DashboardConfig;
+use crate::history::recorder::HistoryAccess;
 use crate::publish::SnapshotCell;
 use crate::trace::TraceStore;
 
@@ -56,6 +58,7 @@ pub struct Server {
     settings: DashboardConfig,
     snapshots: SnapshotCell,
     traces: Arc<RwLock<TraceStore>>,
+    history: Option<HistoryAccess>,
 }
 
 impl Server {
@@ -69,13 +72,22 @@ impl Server {
             settings,
             snapshots,
             traces,
+            history: None,
         }
+    }
+
+    /// Serves `/api/v1/history` from `history` (404 without it).
+    pub(crate) fn with_history(mut self, history: Option<HistoryAccess>) -> Self {
+        self.history = history;
+        self
     }
 
     /// Accepts connections until `stop` becomes true (or its sender is
     /// dropped), then lets requests in flight finish, within a bound.
     pub async fn run(self, listener: TcpListener, stop: watch::Receiver<bool>) {
-        let state = Arc::new(State::new(&self.settings, self.snapshots, self.traces));
+        let mut state = State::new(&self.settings, self.snapshots, self.traces);
+        state.history = self.history;
+        let state = Arc::new(state);
         server::run(state, listener, stop).await;
     }
 }
@@ -99,6 +111,8 @@ struct State {
     permits: Arc<Semaphore>,
     snapshots: SnapshotCell,
     traces: Arc<RwLock<TraceStore>>,
+    /// The rings and the store; `None` when history is off.
+    history: Option<HistoryAccess>,
     cache: cache::Cache,
     stats: stats::ServerStats,
 }
@@ -124,6 +138,7 @@ impl State {
             permits: Arc::new(Semaphore::new(max_connections)),
             snapshots,
             traces,
+            history: None,
             cache: cache::Cache::new(),
             stats: stats::ServerStats::new(),
         }

@@ -9,11 +9,11 @@ use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::response::{self, Body};
-use super::{auth, body, endpoints, health, traces, State};
+use super::{auth, body, endpoints, health, history, traces, State};
 
 /// The paths served, for the 404 message.
 const PATHS: &str =
-    "/metrics, /api/v1/functions, /api/v1/snapshot, /api/v1/traces, /api/v1/traces/{trace_id}, /api/v1/system, /api/v1/endpoints, /health, /health/live, /health/ready";
+    "/metrics, /api/v1/functions, /api/v1/snapshot, /api/v1/traces, /api/v1/traces/{trace_id}, /api/v1/system, /api/v1/endpoints, /api/v1/history, /health, /health/live, /health/ready";
 
 /// Methods every route accepts (hyper leaves the body out for `HEAD`).
 const READ_ONLY: &str = "GET, HEAD";
@@ -38,6 +38,18 @@ async fn respond(state: &State, request: Request<Incoming>) -> Response<Body> {
     if let Err(error) = body::read(&parts.headers, body, state.max_body_bytes, state.timeout).await
     {
         return error.response();
+    }
+    // History may wait for the store thread, so it is answered here, async.
+    if parts.uri.path() == "/api/v1/history" {
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            return response::method_not_allowed(&parts.method, parts.uri.path(), READ_ONLY);
+        }
+        return history::answer(state.history.as_ref(), parts.uri.query())
+            .await
+            .map_or_else(
+                |(status, message)| response::error(status, &message),
+                response::json,
+            );
     }
     // Building a response is synchronous; a bug there answers 500 instead of
     // dropping the connection.

@@ -108,7 +108,7 @@ fn parse_query(query: &str) -> Result<TraceQuery, Failure> {
 }
 
 /// Decodes `%XX` escapes and `+` (space); `None` when malformed or not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
+pub(super) fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -18,6 +18,7 @@
 mod facade;
 mod functions;
 mod heap;
+mod history;
 mod http;
 mod system;
 mod text;
@@ -48,6 +49,7 @@ pub(super) fn render(snapshot: &Snapshot, later: &[&str], out: &mut String) {
     monitor(&mut w, snapshot);
     system::system(&mut w, &snapshot.system);
     http::families(&mut w, snapshot);
+    history::history(&mut w, snapshot);
     let dropped = facade::facade(&mut w, &snapshot.metrics);
     w.family_reserved(
         DROPPED_FAMILIES,
