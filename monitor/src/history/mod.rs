@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::store::worker::PersistStatus;
 use ring::Ring;
-pub(crate) use series::Kind;
+pub(crate) use series::{Kind, DISK_USED_PCT};
 
 /// Slots of the 1 s ring: an hour.
 pub const SECONDS_KEPT: usize = 3600;

@@ -41,6 +41,22 @@ pub(crate) fn series(snapshot: &Snapshot) -> Vec<SeriesValue> {
         Counter,
         snapshot.traces.dropped as f64,
     );
+    system(snapshot, &mut push);
+    if let Some(alloc) = &snapshot.alloc {
+        push("heap_live_bytes".into(), Gauge, alloc.live_bytes as f64);
+        push("heap_allocations".into(), Counter, alloc.allocations as f64);
+        push(
+            "heap_allocated_bytes".into(),
+            Counter,
+            alloc.allocated_bytes as f64,
+        );
+    }
+    for e in &snapshot.endpoints {
+        let label = labelled("", &[("method", e.method), ("route", &e.route)]);
+        push(format!("http_requests{label}"), Counter, e.requests as f64);
+        push(format!("http_errors{label}"), Counter, e.errors as f64);
+        push(format!("http_p99_ns{label}"), Gauge, e.p99_ns as f64);
+    }
     for f in &snapshot.functions {
         let label = labelled("", &[("function", f.name)]);
         push(format!("function_calls{label}"), Counter, f.calls as f64);
@@ -70,6 +86,42 @@ pub(crate) fn series(snapshot: &Snapshot) -> Vec<SeriesValue> {
     }
     out
 }
+
+/// The system and process readings that are available at this tick.
+fn system(snapshot: &Snapshot, push: &mut impl FnMut(String, Kind, f64)) {
+    let system = &snapshot.system;
+    let (process, memory) = (&system.process, &system.memory);
+    let gauges = [
+        ("process_rss_bytes", process.rss_bytes.map(|v| v as f64)),
+        ("process_cpu_pct", process.cpu_pct_of_core),
+        ("process_open_fds", process.open_fds.map(|v| v as f64)),
+        ("process_threads", process.threads.map(|v| v as f64)),
+        ("system_cpu_pct", system.cpu.total_pct),
+        (
+            "system_memory_available_bytes",
+            memory.available_bytes.map(|v| v as f64),
+        ),
+        (
+            "system_memory_total_bytes",
+            memory.total_bytes.map(|v| v as f64),
+        ),
+        ("monitor_cpu_pct", system.monitor_cpu_pct),
+    ];
+    for (name, value) in gauges {
+        if let Some(value) = value {
+            push(name.into(), Kind::Gauge, value);
+        }
+    }
+    for disk in &system.disks {
+        if let Some(used) = disk.used_pct {
+            let name = labelled(DISK_USED_PCT, &[("mount", &disk.mount)]);
+            push(name, Kind::Gauge, used);
+        }
+    }
+}
+
+/// The family of per-mount disk use series, forecast to reach 100%.
+pub(crate) const DISK_USED_PCT: &str = "system_disk_used_pct";
 
 /// `name{k="v",...}` with `\` and `"` escaped; `name` alone without labels.
 pub(crate) fn labelled(name: &str, labels: &[(&str, &str)]) -> String {

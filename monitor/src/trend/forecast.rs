@@ -29,8 +29,22 @@ pub enum Direction {
 }
 
 /// Built-in forecasts: `(series, limit, direction, what reaching it means)`.
-/// System series (disk used %, memory available, RSS) are added here.
-pub const BUILT_IN: &[(&str, Limit, Direction, &str)] = &[];
+/// Each mounted file system's use reaching 100% is forecast too (one
+/// series per mount, see [`analyse`](super::analyse)).
+pub const BUILT_IN: &[(&str, Limit, Direction, &str)] = &[
+    (
+        "system_memory_available_bytes",
+        Limit::Value(0.0),
+        Direction::Down,
+        "memory exhausted",
+    ),
+    (
+        "process_rss_bytes",
+        Limit::Series("system_memory_total_bytes"),
+        Direction::Up,
+        "process memory reaches the machine's",
+    ),
+];
 
 /// When a series is expected to reach its threshold.
 #[derive(Clone, Debug, Serialize)]

@@ -12,15 +12,15 @@ pub mod leak;
 
 use serde::Serialize;
 
-use crate::history::{History, Kind};
+use crate::history::{History, Kind, DISK_USED_PCT};
 pub use change::Change;
 pub use config::{ForecastTarget, TrendConfig};
 pub use forecast::Forecast;
 pub use leak::Leak;
 
-/// Built-in series watched for leaks (process RSS and live heap are added
-/// here); `trend.leak_series` adds more.
-pub const LEAK_SERIES: &[&str] = &[];
+/// Built-in series watched for leaks: the process's resident memory and,
+/// with the counting allocator, its live heap; `trend.leak_series` adds more.
+pub const LEAK_SERIES: &[&str] = &["process_rss_bytes", "heap_live_bytes"];
 
 /// Seconds of 1 s history the change detector looks at: a baseline, then
 /// the recent part it searches for a shift.
@@ -93,6 +93,26 @@ pub fn analyse(history: &History, config: &TrendConfig) -> TrendReport {
                 what,
             })
         });
+    // One forecast per mounted file system.
+    let disks: Vec<(&str, String)> = history
+        .all()
+        .filter_map(|s| {
+            let mount = s
+                .name
+                .strip_prefix(DISK_USED_PCT)?
+                .strip_prefix("{mount=\"")?;
+            Some((
+                &*s.name,
+                format!("disk {} full", mount.strip_suffix("\"}")?),
+            ))
+        })
+        .collect();
+    let disks = disks.iter().map(|(series, what)| forecast::Target {
+        series,
+        threshold: 100.0,
+        direction: forecast::Direction::Up,
+        what,
+    });
     let configured = config.forecasts.iter().map(|t| forecast::Target {
         series: &t.series,
         threshold: t.threshold,
@@ -100,6 +120,7 @@ pub fn analyse(history: &History, config: &TrendConfig) -> TrendReport {
         what: &t.what,
     });
     let forecasts = built_in
+        .chain(disks)
         .chain(configured)
         .filter_map(|target| {
             let points = history.get(target.series)?.window(now, forecast_window);
@@ -154,6 +175,56 @@ mod tests {
             kind: Kind::Gauge,
             value,
         }
+    }
+
+    #[test]
+    fn built_in_targets_watch_the_system_and_heap_series() {
+        use crate::history::series::series;
+        use crate::snapshot::{AllocStats, Snapshot};
+        use crate::system::{DiskSpace, SystemStats};
+
+        let mut history = History::new(64);
+        let t0 = 1_700_000_000;
+        for s in 0..=600u32 {
+            let t = f64::from(s);
+            let mut system = SystemStats::default();
+            system.process.rss_bytes = Some((100e6 + 2e6 * t / 60.0) as u64);
+            system.memory.total_bytes = Some(8e9 as u64);
+            system.memory.available_bytes = Some((2e9 - 2e6 * t) as u64);
+            system.disks = vec![DiskSpace {
+                mount: "/data".into(),
+                device: "vdb".into(),
+                file_system: "ext4".into(),
+                total_bytes: Some(1 << 40),
+                free_bytes: None,
+                used_pct: Some(40.0 + t / 60.0),
+            }];
+            let snapshot = Snapshot {
+                system,
+                alloc: Some(AllocStats {
+                    live_bytes: (10e6 + 1e6 * t / 60.0) as u64,
+                    ..AllocStats::default()
+                }),
+                ..Snapshot::default()
+            };
+            history.record((t0 + i64::from(s)) * 1000, series(&snapshot));
+        }
+        let config = TrendConfig {
+            forecast_window: Duration::from_secs(600),
+            ..TrendConfig::default()
+        };
+        let report = analyse(&history, &config);
+        let leaked: Vec<&str> = report.leaks.iter().map(|l| l.series.as_str()).collect();
+        assert_eq!(leaked, ["process_rss_bytes", "heap_live_bytes"]);
+        let texts: Vec<&str> = report.forecasts.iter().map(|f| f.text.as_str()).collect();
+        assert!(texts.contains(&"memory exhausted in 6m"), "{texts:?}");
+        assert!(texts.contains(&"disk /data full in 50m"), "{texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("process memory reaches the machine's in ")),
+            "{texts:?}"
+        );
     }
 
     #[test]
