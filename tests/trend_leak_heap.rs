@@ -75,7 +75,6 @@ fn heap_workload_child() {
 }
 
 /// What one child printed: flagged series with their rate, and the real rate.
-#[derive(Debug)]
 struct Outcome {
     flagged: Vec<(String, f64)>,
     real_per_hour: f64,
@@ -128,10 +127,10 @@ fn a_growing_heap_is_flagged_and_a_sawtooth_heap_is_not() {
     let leaking = outcome(leaking);
     let sawtooth = outcome(sawtooth);
 
-    assert!(sawtooth.flagged.is_empty(), "{sawtooth:?}");
+    assert!(sawtooth.flagged.is_empty(), "{}", sawtooth.output);
     let series: Vec<&str> = leaking.flagged.iter().map(|f| f.0.as_str()).collect();
-    assert!(series.contains(&"heap_live_bytes"), "{leaking:?}");
-    assert!(series.contains(&"process_rss_bytes"), "{leaking:?}");
+    assert!(series.contains(&"heap_live_bytes"), "{}", leaking.output);
+    assert!(series.contains(&"process_rss_bytes"), "{}", leaking.output);
     // The live heap's rate is the rate the workload really kept memory at.
     let heap = leaking.flagged.iter().find(|f| f.0 == "heap_live_bytes");
     let ratio = heap.map_or(0.0, |f| f.1) / leaking.real_per_hour;
