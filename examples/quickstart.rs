@@ -8,6 +8,7 @@
 
 use std::time::{Duration, Instant};
 
+use monitor::health::{self, checks};
 use monitor_workspace::orders::{OrderService, ORDERS};
 
 /// Background traffic: one order every this often.
@@ -27,6 +28,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("dashboard: http://{addr}/");
             println!("metrics:   http://{addr}/metrics");
             println!("functions: http://{addr}/api/v1/functions");
+            println!("endpoints: http://{addr}/api/v1/endpoints");
+            println!("health:    http://{addr}/health");
         }
         None => println!("monitor disabled (MONITOR_DISABLE is set)"),
     }
@@ -38,6 +41,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let service = OrderService::start(([127, 0, 0, 1], 0).into()).await?;
     println!("orders:    {}/orders (POST)", service.url());
+    // The components the service depends on, as /health shows them.
+    health::register_async("orders-http", checks::tcp_connect(service.addr.to_string()));
+    health::register(
+        "disk",
+        checks::disk_space(".", checks::MinFree::Percent(5.0)),
+    )
+    .critical(false);
 
     let client = reqwest::Client::new();
     let url = format!("{}/orders", service.url());

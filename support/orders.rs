@@ -144,13 +144,16 @@ async fn post_order(State(ticks): State<Arc<AtomicU64>>, raw: String) -> (Status
     }
 }
 
-/// The service's routes.
+/// The service's routes, each request tracked under its route template.
 pub fn router() -> Router {
-    // Request tracking (the monitor's tower layer) and health checks are
-    // added here, around these routes, when they land.
     Router::new()
         .route("/orders", post(post_order))
         .with_state(Arc::new(AtomicU64::new(0)))
+        .layer(monitor::http::TrackLayer::new(|extensions| {
+            extensions
+                .get::<axum::extract::MatchedPath>()
+                .map(axum::extract::MatchedPath::as_str)
+        }))
 }
 
 /// A running order service.
