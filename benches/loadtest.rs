@@ -8,7 +8,8 @@
 //!
 //! `cargo bench --bench loadtest` (`LOADTEST_BENCH_SECS`, default 2, and
 //! `LOADTEST_BENCH_ROUNDS`, default 5, shorten or lengthen it; `-- --test`
-//! runs one 1 s round).
+//! runs one 1 s round; `LOADTEST_BENCH_ONLY=harness` runs one generator
+//! alone, e.g. under `perf` or `valgrind --tool=callgrind`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
