@@ -50,6 +50,20 @@ async fn the_order_service_meets_its_thresholds() {
     let calls = order.completed + report.request("handle").unwrap().completed;
     assert!(handled.calls >= calls, "{} < {calls}", handled.calls);
     assert!(handled.p99_ms > 0.0);
+    // The process's resources over the run, from the monitor's system readings.
+    let system = &server.system;
+    if cfg!(target_os = "linux") {
+        let cpu = system.cpu_pct_of_core.expect("process CPU over the run");
+        assert!(cpu > 0.0, "the service used CPU: {cpu}");
+        assert!(system.rss_bytes_after.unwrap() > 0);
+        assert!(system.threads_after.unwrap() >= 2);
+        assert!(system.open_fds_after.unwrap() > 0);
+    }
+    assert!(
+        report.table().contains("server process cpu"),
+        "{}",
+        report.table()
+    );
     // The JSON report is under target/monitor/loadtest/<name>/.
     let path = report.json_path.clone().unwrap();
     assert!(
@@ -59,5 +73,6 @@ async fn the_order_service_meets_its_thresholds() {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(json["name"], "quickstart-orders");
     assert_eq!(json["requests"][0]["name"], "order");
+    assert!(json["server"]["system"].is_object());
     assert!(json["timeline"]["completed"].as_array().unwrap().len() >= 4);
 }

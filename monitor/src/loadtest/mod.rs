@@ -63,6 +63,7 @@ mod schedule;
 mod server;
 mod stats;
 mod threshold;
+mod urls;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -80,7 +81,7 @@ pub use report::{
     Latency, ProfileSummary, Report, RequestReport, ThresholdResult, Timeline, Verdict,
 };
 pub use scenario::{CallOutcome, Client};
-pub use server::{ServerFunction, ServerSide};
+pub use server::{ServerEndpoint, ServerFunction, ServerSide, ServerSystem};
 pub use stats::ErrorCounts;
 pub use threshold::{Metric, Op, Threshold};
 
@@ -212,8 +213,7 @@ impl LoadTest {
         self
     }
 
-    /// Use this `reqwest` client (default: one with `TCP_NODELAY` and an
-    /// unbounded idle pool).
+    /// Use this `reqwest` client (default: one built by [`http_client_builder`]).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self
@@ -278,20 +278,14 @@ impl LoadTest {
         };
         let http = match self.client {
             Some(client) => client,
-            None => reqwest::Client::builder()
-                .tcp_nodelay(true)
+            None => http_client_builder()
                 .build()
                 .map_err(LoadTestError::Client)?,
         };
         let names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
         let shared = Arc::new(Shared {
             http,
-            base: self
-                .base_url
-                .as_deref()
-                .unwrap_or_default()
-                .trim_end_matches('/')
-                .to_string(),
+            urls: urls::UrlCache::new(self.base_url.as_deref().unwrap_or_default()),
             payload: Bytes::from(vec![b'x'; settings.payload_bytes]),
             timeout: settings.request_timeout,
         });
@@ -440,6 +434,19 @@ impl LoadTest {
         }
         Ok(report)
     }
+}
+
+/// The builder of the client a test uses unless given one with
+/// [`LoadTest::http_client`]: `TCP_NODELAY` (small requests are not held
+/// back waiting for an ACK) and no proxy (a load test measures its target,
+/// not a proxy from the environment; and reqwest would match every request
+/// against the system proxy settings, about 5% of its work per request);
+/// reqwest's defaults otherwise (an unbounded idle pool, so every virtual
+/// user keeps its connection). Start from it to adjust the client (add a
+/// `.proxy(...)` to go through one), or to compare with a plain loop over
+/// the same client.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().tcp_nodelay(true).no_proxy()
 }
 
 /// The overall verdict and its reasons.

@@ -400,6 +400,18 @@ impl Report {
                 .map_or("n/a".into(), |c| format!("{:.0}%", c * 100.0))
         );
         if let Some(server) = &self.server {
+            let _ = writeln!(out, "{}", server.system_line());
+            for e in server.endpoints.iter().take(10) {
+                let _ = writeln!(
+                    out,
+                    "  server {:<7} {:<36} requests {:>8} errors {:>5.2}% p99 {}",
+                    e.method,
+                    truncate(&e.route, 36),
+                    e.requests,
+                    e.error_rate * 100.0,
+                    ms(e.p99_ms)
+                );
+            }
             for f in server.functions.iter().take(10) {
                 let _ = writeln!(
                     out,

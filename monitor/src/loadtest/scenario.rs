@@ -10,11 +10,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::urls::UrlCache;
+
 /// What a request closure gets: the HTTP client, with paths relative to
 /// the test's base URL.
 pub struct Client<'a> {
     http: &'a reqwest::Client,
-    base: &'a str,
+    urls: &'a UrlCache,
     payload: &'a Bytes,
     iteration: u64,
 }
@@ -26,7 +28,10 @@ impl Client<'_> {
         if path.starts_with("http://") || path.starts_with("https://") {
             self.http.request(method, path)
         } else {
-            self.http.request(method, format!("{}{path}", self.base))
+            match self.urls.resolve(path) {
+                Ok(url) => self.http.request(method, url),
+                Err(text) => self.http.request(method, text),
+            }
         }
     }
 
@@ -152,7 +157,8 @@ pub(crate) enum Failure {
 /// What every execution shares.
 pub(crate) struct Shared {
     pub http: reqwest::Client,
-    pub base: String,
+    /// The base URL, and the paths requested so far parsed against it.
+    pub urls: UrlCache,
     pub payload: Bytes,
     pub timeout: Duration,
 }
@@ -199,7 +205,7 @@ impl Mix {
             Action::Http(f) => {
                 let client = Client {
                     http: &ctx.http,
-                    base: &ctx.base,
+                    urls: &ctx.urls,
                     payload: &ctx.payload,
                     iteration,
                 };
@@ -309,7 +315,7 @@ mod tests {
         ]);
         let ctx = Shared {
             http: reqwest::Client::new(),
-            base: String::new(),
+            urls: UrlCache::new(""),
             payload: Bytes::new(),
             timeout: Duration::from_secs(1),
         };
