@@ -58,9 +58,9 @@
 //! |---|---|
 //! | `reqwest` | `trace::RequestBuilderExt::with_trace_context` for outgoing requests |
 //! | `otlp` | export of spans over OTLP/HTTP protobuf to an OpenTelemetry collector |
-//! | `alloc` | [`alloc::Counting`], a counting global allocator: live heap, allocation rate, bytes per profiled call |
+//! | `alloc` | `alloc::Counting`, a counting global allocator: live heap, allocation rate, bytes per profiled call |
 //! | `tower` | `http::TrackLayer`, request tracking middleware for tower services (axum) |
-//! | `loadtest` | [`loadtest`]: load tests with thresholds and baselines, from integration tests |
+//! | `loadtest` | `loadtest`: load tests with thresholds and baselines, from integration tests |
 //!
 //! # Configuration
 //!

@@ -30,7 +30,7 @@ pub struct Snapshot {
     pub monitor: MonitorStats,
     /// The trace store's figures.
     pub traces: TraceStats,
-    /// Heap figures from [`alloc::Counting`](crate::alloc), when it is the
+    /// Heap figures from `monitor::alloc::Counting`, when it is the
     /// global allocator (feature `alloc`); `None` otherwise.
     pub alloc: Option<AllocStats>,
     /// System and process figures (see [`crate::system`]).
@@ -117,7 +117,7 @@ pub struct FunctionStats {
     /// For `async fn`: time spent inside `poll`, excluding time suspended.
     pub busy_ns: u64,
     /// Allocations made by the function's own body (nested profiled calls
-    /// excluded), summed over calls; 0 unless [`alloc::Counting`](crate::alloc)
+    /// excluded), summed over calls; 0 unless `alloc::Counting`
     /// is the global allocator.
     pub self_allocations: u64,
     /// Bytes allocated by the function's own body, like `self_allocations`.
