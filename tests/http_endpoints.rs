@@ -5,7 +5,6 @@
 //! `/metrics` families (checked by promtool).
 
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use monitor::http::{EndpointStats, TrackLayer, UNMATCHED_ROUTE};
 use monitor::Monitor;
-use monitor_workspace::http_get;
+use monitor_workspace::{http_get, promtool_check};
 use serde_json::Value;
 
 fn monitor() -> &'static Monitor {
@@ -309,29 +308,4 @@ fn the_endpoints_api_ranks_and_metrics_pass_promtool() {
         "http_server_request_duration_seconds_bucket{method=\"GET\",route=\"/rank/slow\",le=\"0.1\"} 20\n"
     ));
     promtool_check(&text);
-}
-
-/// Runs `promtool check metrics` on `exposition`.
-fn promtool_check(exposition: &str) {
-    use std::io::Write as _;
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool is installed (scripts/test installs it)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(exposition.as_bytes())
-        .expect("exposition written");
-    let output = child.wait_with_output().expect("promtool ran");
-    assert!(
-        output.status.success(),
-        "promtool check metrics failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }

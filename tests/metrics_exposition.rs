@@ -3,53 +3,18 @@
 //! Prometheus project's own checker and linter) must accept it, and the
 //! expected series must carry the recorded values.
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use metrics::{counter, describe_counter, describe_histogram, gauge, histogram, Unit};
 use monitor::__private::{Call, Callsite};
-use monitor_workspace::http_get;
+use monitor_workspace::{http_get, promtool_check};
 
 static WORK: Callsite = Callsite::new("demo::work", "demo", 0, false);
 /// A budget of 1 µs, which every call below exceeds.
 static BUDGETED: Callsite = Callsite::new("demo::budgeted", "demo", 1_000, false);
 /// A name that needs escaping in a label value.
 static ODD: Callsite = Callsite::new("demo::\"odd\"\\name\n", "demo", 0, false);
-
-/// Runs `promtool check metrics` on `exposition`; panics with its findings
-/// unless it exits 0.
-fn promtool_check(exposition: &str) {
-    let child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
-            "promtool is not installed, so the exposition cannot be checked; run scripts/test, \
-             which installs it (Debian package `prometheus`)"
-        ),
-        Err(e) => panic!("cannot run promtool: {e}"),
-    };
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(exposition.as_bytes())
-        .expect("exposition written to promtool");
-    let output = child.wait_with_output().expect("promtool ran");
-    assert!(
-        output.status.success(),
-        "promtool check metrics failed ({}):\n{}{}\n--- exposition ---\n{exposition}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
-}
 
 fn scrape(addr: SocketAddr) -> String {
     let (status, body) = http_get(addr, "/metrics").expect("/metrics answers");

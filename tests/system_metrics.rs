@@ -5,14 +5,14 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use monitor::system::SystemStats;
 use monitor::Monitor;
-use monitor_workspace::{http_get, rss_bytes};
+use monitor_workspace::{http_get, promtool_check, rss_bytes};
 
 struct Fixture {
     monitor: Monitor,
@@ -379,29 +379,4 @@ fn the_http_views_carry_the_figures() {
     );
     assert!(metrics.contains(&probe), "{metrics}");
     promtool_check(&metrics);
-}
-
-/// `promtool check metrics` (Prometheus's own checker and linter) must accept
-/// the exposition with the system families filled in.
-fn promtool_check(exposition: &str) {
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs (scripts/test installs it: Debian package `prometheus`)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(exposition.as_bytes())
-        .expect("exposition written");
-    let output = child.wait_with_output().expect("promtool ran");
-    assert!(
-        output.status.success(),
-        "promtool check metrics failed:\n{}{}\n--- exposition ---\n{exposition}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
 }
