@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use crate::snapshot::AllocStats;
 
-pub(crate) use slots::thread_allocated;
+pub(crate) use slots::{active, thread_allocated};
 
 /// A [`GlobalAlloc`] that counts what `A` allocates and frees.
 #[derive(Debug, Default)]

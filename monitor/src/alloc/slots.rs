@@ -44,6 +44,9 @@ impl Slot {
 }
 
 static TABLE: [Slot; SLOTS] = [const { Slot::new() }; SLOTS];
+/// Set by the first allocation counted: until then [`Counting`](super::Counting)
+/// is not the global allocator and profiled calls skip allocation figures.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
 static OVERFLOW: Slot = Slot::new();
 
 thread_local! {
@@ -98,6 +101,7 @@ fn with_slot(count: impl Fn(&Slot, fn(&AtomicU64, u64))) {
 #[cold]
 #[inline(never)]
 fn claim() {
+    ACTIVE.store(true, Ordering::Relaxed);
     MY_SLOT.with(|slot| slot.set(SHARED));
     let Some(index) = TABLE.iter().position(|slot| {
         slot.owned
@@ -139,6 +143,12 @@ pub(super) fn reallocated(old: usize, new: usize) {
         add(&slot.frees, 1);
         add(&slot.freed_bytes, old as u64);
     });
+}
+
+/// Whether the counting allocator has counted anything in this process.
+#[inline]
+pub(crate) fn active() -> bool {
+    ACTIVE.load(Ordering::Relaxed)
 }
 
 /// What the calling thread has allocated so far (allocations, bytes), or

@@ -17,6 +17,9 @@ pub(crate) struct Reading {
 /// The counters at a call's start.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct AllocMark {
+    /// Whether the call counts allocations (the counting allocator runs).
+    #[cfg(feature = "alloc")]
+    armed: bool,
     #[cfg(feature = "alloc")]
     start: Option<(u64, u64)>,
     #[cfg(feature = "alloc")]
@@ -41,13 +44,18 @@ impl Reading {
     #[inline]
     pub(crate) fn now() -> Self {
         Self {
-            counters: crate::alloc::thread_allocated(),
+            counters: crate::alloc::active()
+                .then(crate::alloc::thread_allocated)
+                .flatten(),
         }
     }
 
     /// Hands what was allocated since this reading to the enclosing call.
     #[inline]
     pub(crate) fn settle(self, thread: &ThreadState) {
+        if self.counters.is_none() {
+            return;
+        }
         let own = since(self.counters, crate::alloc::thread_allocated());
         thread.child_alloc.set(plus(thread.child_alloc.get(), own));
     }
@@ -59,10 +67,14 @@ impl AllocMark {
     /// bookkeeping.
     #[inline]
     pub(crate) fn begin(thread: &ThreadState, before: Reading) -> Self {
+        if !crate::alloc::active() {
+            return Self::default();
+        }
         let start = crate::alloc::thread_allocated();
         let entry_bookkeeping = since(before.counters, start);
         let parent_child = thread.child_alloc.replace((0, 0));
         Self {
+            armed: true,
             start,
             parent_child: plus(parent_child, entry_bookkeeping),
         }
@@ -73,6 +85,9 @@ impl AllocMark {
     /// [`Reading::settle`] after the exit bookkeeping.
     #[inline]
     pub(crate) fn end(self, thread: &ThreadState, shard: Option<&Shard>) -> Reading {
+        if !self.armed {
+            return Reading::default();
+        }
         let end = Reading::now();
         let delta = since(self.start, end.counters);
         let child = thread.child_alloc.replace(plus(self.parent_child, delta));
