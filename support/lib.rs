@@ -3,6 +3,40 @@
 pub mod delay_server;
 pub mod orders;
 
+/// The monitor's request-tracking layer, keyed by axum's matched route
+/// template (requests no route matched go to one series).
+pub fn track_routes() -> monitor::http::TrackLayer {
+    monitor::http::TrackLayer::new(|extensions| {
+        extensions
+            .get::<axum::extract::MatchedPath>()
+            .map(axum::extract::MatchedPath::as_str)
+    })
+}
+
+/// Serves `app` on a free port of 127.0.0.1, as a task of the current tokio
+/// runtime, and returns its address.
+pub async fn serve_on_loopback(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("bound address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// One monitor for a whole test binary with the dashboard on a free
+/// loopback port, leaving the global `metrics` recorder alone.
+pub fn dashboard_monitor() -> &'static monitor::Monitor {
+    static MONITOR: std::sync::OnceLock<monitor::Monitor> = std::sync::OnceLock::new();
+    MONITOR.get_or_init(|| {
+        monitor::builder()
+            .dashboard_addr("127.0.0.1:0")
+            .install_recorder(false)
+            .start()
+            .expect("monitor starts")
+    })
+}
+
 /// Sends a raw HTTP/1.1 request to `addr` and returns the status code and body.
 pub fn http_get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     use std::io::{Read, Write};

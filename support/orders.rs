@@ -149,11 +149,7 @@ pub fn router() -> Router {
     Router::new()
         .route("/orders", post(post_order))
         .with_state(Arc::new(AtomicU64::new(0)))
-        .layer(monitor::http::TrackLayer::new(|extensions| {
-            extensions
-                .get::<axum::extract::MatchedPath>()
-                .map(axum::extract::MatchedPath::as_str)
-        }))
+        .layer(crate::track_routes())
 }
 
 /// A running order service.

@@ -6,31 +6,19 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use monitor::health::{self, checks, ComponentHealth, Severity, Status};
-use monitor::Monitor;
-use monitor_workspace::http_get;
+use monitor_workspace::{dashboard_monitor, http_get};
 
 const FAST: Duration = Duration::from_millis(50);
 
-fn monitor() -> &'static Monitor {
-    static MONITOR: OnceLock<Monitor> = OnceLock::new();
-    MONITOR.get_or_init(|| {
-        monitor::builder()
-            .dashboard_addr("127.0.0.1:0")
-            .install_recorder(false)
-            .start()
-            .expect("monitor starts")
-    })
-}
-
 fn component(name: &str) -> Option<ComponentHealth> {
-    monitor()
+    dashboard_monitor()
         .collect_now()
         .health
         .components
@@ -99,7 +87,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dependency_goes_down_and_up_again() {
-    let _ = monitor();
+    let _ = dashboard_monitor();
     let failing = Arc::new(AtomicBool::new(false));
     let (addr, stop, server) = start_server("127.0.0.1:0".parse().expect("addr"), &failing).await;
     health::register_async("dep-api", checks::http_get(format!("http://{addr}/health")))
@@ -127,7 +115,7 @@ async fn a_dependency_goes_down_and_up_again() {
     let app = blocking(|| wait_for("dep-app", |c| c.impaired)).await;
     assert_eq!(app.status, Status::Up);
     assert_eq!(app.impaired_by, vec!["dep-api".to_string()]);
-    let events = monitor().collect_now().health.events.clone();
+    let events = dashboard_monitor().collect_now().health.events.clone();
     let went_down = events
         .iter()
         .find(|e| e.component == "dep-api" && e.to == Status::Down)
@@ -177,7 +165,7 @@ async fn a_dependency_goes_down_and_up_again() {
 
 #[test]
 fn a_hanging_check_times_out_and_is_never_started_twice() {
-    let monitor = monitor();
+    let monitor = dashboard_monitor();
     let hang = Arc::new(AtomicBool::new(true));
     let hanging = Arc::clone(&hang);
     let runs = Arc::new(AtomicU32::new(0));
@@ -233,7 +221,7 @@ fn a_hanging_check_times_out_and_is_never_started_twice() {
 
 #[test]
 fn panicking_checks_are_down_with_their_message() {
-    let _ = monitor();
+    let _ = dashboard_monitor();
     health::register("panics", || -> Result<(), String> {
         panic!("disk on fire")
     })
@@ -279,11 +267,11 @@ fn panicking_checks_are_down_with_their_message() {
 
 #[test]
 fn cycles_and_unknown_dependencies_are_reported() {
-    let _ = monitor();
+    let _ = dashboard_monitor();
     health::register("cyc-a", || Ok::<(), String>(())).depends_on(["cyc-b"]);
     health::register("cyc-b", || Ok::<(), String>(())).depends_on(["cyc-a"]);
     health::register("orphan", || Ok::<(), String>(())).depends_on(["nowhere"]);
-    let health = monitor().collect_now().health.clone();
+    let health = dashboard_monitor().collect_now().health.clone();
     assert!(
         health
             .problems
@@ -309,7 +297,7 @@ fn cycles_and_unknown_dependencies_are_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn built_in_tcp_disk_and_process_checks() {
-    let _ = monitor();
+    let _ = dashboard_monitor();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

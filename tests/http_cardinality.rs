@@ -6,11 +6,10 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use axum::extract::MatchedPath;
 use axum::routing::get;
 use axum::Router;
-use monitor::http::{TrackLayer, OVERFLOW_ROUTE, UNMATCHED_ROUTE};
-use monitor_workspace::http_get;
+use monitor::http::{OVERFLOW_ROUTE, UNMATCHED_ROUTE};
+use monitor_workspace::{http_get, serve_on_loopback, track_routes};
 
 const RAW_PATHS: usize = 10_000;
 const MAX_ROUTES: usize = 50;
@@ -36,14 +35,8 @@ fn ten_thousand_raw_paths_stay_bounded() {
     runtime.block_on(async {
         let app = Router::new()
             .route("/items/{id}", get(|| async { "item" }))
-            .layer(TrackLayer::new(|extensions| {
-                extensions.get::<MatchedPath>().map(MatchedPath::as_str)
-            }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, app).await });
+            .layer(track_routes());
+        let addr = serve_on_loopback(app).await;
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()

@@ -14,7 +14,7 @@ use axum::Router;
 use monitor::http::client::TrackedRequest as _;
 use monitor::http::EndpointStats;
 use monitor::trace;
-use monitor_workspace::shared_monitor;
+use monitor_workspace::{serve_on_loopback, shared_monitor};
 
 type Seen = Arc<Mutex<Vec<Option<String>>>>;
 
@@ -40,12 +40,7 @@ async fn serve(seen: Seen) -> SocketAddr {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
+    serve_on_loopback(app).await
 }
 
 fn dependency(host: &str, route: &str) -> Option<EndpointStats> {

@@ -5,32 +5,21 @@
 //! `/metrics` families (checked by promtool).
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Path};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use monitor::http::{EndpointStats, TrackLayer, UNMATCHED_ROUTE};
-use monitor::Monitor;
-use monitor_workspace::{http_get, promtool_check};
+use monitor::http::{EndpointStats, UNMATCHED_ROUTE};
+use monitor_workspace::{
+    dashboard_monitor, http_get, promtool_check, serve_on_loopback, track_routes,
+};
 use serde_json::Value;
-
-fn monitor() -> &'static Monitor {
-    static MONITOR: OnceLock<Monitor> = OnceLock::new();
-    MONITOR.get_or_init(|| {
-        monitor::builder()
-            .dashboard_addr("127.0.0.1:0")
-            .install_recorder(false)
-            .start()
-            .expect("monitor starts")
-    })
-}
 
 /// The figures of `method route` after a fresh tick.
 fn endpoint(method: &str, route: &str) -> Option<EndpointStats> {
-    monitor()
+    dashboard_monitor()
         .collect_now()
         .endpoints
         .iter()
@@ -76,15 +65,8 @@ async fn serve() -> SocketAddr {
             }),
         )
         .route("/echo", post(|body: String| async move { body }))
-        .layer(TrackLayer::new(|extensions| {
-            extensions.get::<MatchedPath>().map(MatchedPath::as_str)
-        }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
+        .layer(track_routes());
+    serve_on_loopback(app).await
 }
 
 fn client() -> reqwest::Client {
@@ -98,7 +80,7 @@ const MS: u64 = 1_000_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn percentiles_match_injected_latencies() {
-    let _ = monitor();
+    let _ = dashboard_monitor();
     let addr = serve().await;
     let client = client();
     // 60 requests of 5 ms, 30 of 20 ms, 10 of 50 ms, ten at a time.
@@ -146,7 +128,7 @@ async fn percentiles_match_injected_latencies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_classes_bodies_and_unmatched_paths() {
-    let _ = monitor();
+    let _ = dashboard_monitor();
     let addr = serve().await;
     let client = client();
     for code in [200, 200, 200, 200, 200, 404, 404, 404, 503, 500] {
@@ -194,7 +176,7 @@ async fn status_classes_bodies_and_unmatched_paths() {
 
         let unmatched = wait_for("GET", UNMATCHED_ROUTE, |e| e.requests >= 5);
         assert!(unmatched.status.client_error >= 5, "{unmatched:?}");
-        let snapshot = monitor().collect_now();
+        let snapshot = dashboard_monitor().collect_now();
         assert!(
             !snapshot
                 .endpoints
@@ -209,7 +191,7 @@ async fn status_classes_bodies_and_unmatched_paths() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_is_in_flight_until_it_ends() {
-    let _ = monitor();
+    let _ = dashboard_monitor();
     let addr = serve().await;
     let client = client();
     let pending = tokio::spawn(client.get(format!("http://{addr}/slow")).send());
@@ -228,7 +210,7 @@ async fn a_request_is_in_flight_until_it_ends() {
 
 #[test]
 fn record_and_the_guard_count_requests() {
-    let monitor = monitor();
+    let monitor = dashboard_monitor();
     for ms in [1, 2, 3] {
         monitor::http::record("get", "/guarded/{id}", 200, Duration::from_millis(ms));
     }
@@ -259,7 +241,7 @@ fn rank(body: &Value, key: &str, route: &str) -> usize {
 
 #[test]
 fn the_endpoints_api_ranks_and_metrics_pass_promtool() {
-    let monitor = monitor();
+    let monitor = dashboard_monitor();
     let addr = monitor.dashboard_addr().expect("dashboard on");
     for _ in 0..20 {
         monitor::http::record("GET", "/rank/slow", 200, Duration::from_millis(80));
