@@ -110,15 +110,7 @@ fn short(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Deterministic, serially independent noise in [-1, 1] (splitmix64).
-    fn noise(s: f64) -> f64 {
-        let mut x = (s as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
-        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        x ^= x >> 31;
-        (x as f64 / u64::MAX as f64) * 2.0 - 1.0
-    }
+    use crate::trend::fit::noise;
 
     fn points(range: std::ops::Range<i32>, f: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
         range.map(|s| (f64::from(s), f(f64::from(s)))).collect()

@@ -59,6 +59,17 @@ pub fn least_squares(points: &[(f64, f64)]) -> Option<Fit> {
     })
 }
 
+/// Deterministic, serially independent noise in [-1, 1] (splitmix64), for
+/// the detectors' tests.
+#[cfg(test)]
+pub(crate) fn noise(s: f64) -> f64 {
+    let mut x = (s as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    (x as f64 / u64::MAX as f64) * 2.0 - 1.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
